@@ -1,0 +1,60 @@
+# vibes-observe — every entry point a user needs. Each target is a thin call into Python.
+#   make up      bring the stack up (compose where a Docker engine answers, else native)
+#   make test    unit + live-stack tests (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MODE ?= auto            # auto | native | compose
+STACK_CONFIG ?=         # path to a stack config (default: stack/stack.yaml if present)
+STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG))
+
+.PHONY: venv up down status logs plan clean test test-unit test-integration generate check-generated demo bench
+
+# The venv is rebuilt only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+up: venv ## bring the stack up and print a readiness summary
+	$(STACK) up
+
+down: venv ## stop every component
+	$(STACK) down
+
+status: venv ## health of every component
+	$(STACK) status
+
+logs: venv ## tail component logs (COMPONENT=name to pick one)
+	$(STACK) logs $(COMPONENT)
+
+plan: venv ## what `make up` would change, changing nothing
+	$(STACK) plan
+
+clean: venv ## stop and remove all stack data (asks first)
+	$(STACK) clean
+
+generate: venv ## regenerate dashboards, rules and configs from their Python sources
+	$(PY) -m vibes_observe.generate
+
+check-generated: venv ## fail when a committed generated artifact drifts from its source
+	$(PY) -m vibes_observe.generate --check
+
+test-unit: venv
+	$(PY) -m pytest tests/unit -q
+
+test-integration: venv
+	$(PY) -m pytest tests/integration -q
+
+test: venv check-generated ## everything CI runs
+	$(PY) -m pytest tests -q -ra
+
+demo: venv ## send a demo agent workload to the running stack
+	$(PY) -m vibes_sdk.demo
+
+bench: venv ## SDK overhead vs bare OpenTelemetry, side by side
+	$(PY) bench/bench_sdk.py
