@@ -1,0 +1,1 @@
+"""vibes-observe: the `vibes observe` CLI, alerting and dashboard generators."""
