@@ -1,0 +1,74 @@
+"""PromQL built from ``vibes_sdk.names``: no metric or label name is spelled here.
+
+Window totals use :func:`window_increase` rather than ``increase()``: each SDK process
+exports its own cumulative series (own ``instance``), often short-lived, and
+``increase()`` ignores the first sample of a series born inside the window — it would
+report a one-shot agent run as 0 tokens and $0."""
+
+from __future__ import annotations
+
+import json
+
+from vibes_sdk import names as n
+
+# CLI dimension name → Prometheus label.
+DIMENSIONS = {
+    "model": n.prom_label(n.GEN_AI_REQUEST_MODEL),
+    "agent": n.prom_label(n.GEN_AI_AGENT_NAME),
+    "provider": n.prom_label(n.GEN_AI_PROVIDER_NAME),
+    "operation": n.prom_label(n.GEN_AI_OPERATION_NAME),
+    "cost_center": n.prom_label(n.VIBES_COST_CENTER),
+    "service": n.PROM_SERVICE_LABEL,
+}
+TOKEN_TYPE_LABEL = n.prom_label(n.GEN_AI_TOKEN_TYPE)
+ERROR_TYPE_LABEL = n.prom_label(n.ERROR_TYPE)
+
+
+def matchers(filters: dict[str, str | None], extra: str = "") -> str:
+    """``{label="value",...}`` from CLI dimension filters (None values ignored)."""
+    parts = [f"{DIMENSIONS[dim]}={json.dumps(value)}" for dim, value in filters.items() if value]
+    if extra:
+        parts.append(extra)
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def window_increase(metric: str, window_s: int, sel: str = "") -> str:
+    """Per-series growth of a counter over the last ``window_s`` seconds, counting
+    series that first appeared inside the window from zero."""
+    w = f"{int(window_s)}s"
+    return (f"(clamp_min(max_over_time({metric}{sel}[{w}]) - {metric}{sel} offset {w}, 0)"
+            f" or max_over_time({metric}{sel}[{w}]))")
+
+
+def sum_by(expr: str, labels: list[str] | tuple[str, ...] = ()) -> str:
+    return f"sum by ({', '.join(labels)}) ({expr})" if labels else f"sum({expr})"
+
+
+def cost(window_s: int, by: list[str], sel: str = "") -> str:
+    return sum_by(window_increase(n.COST.prom, window_s, sel), by)
+
+
+def unpriced_requests(window_s: int, by: list[str], sel: str = "") -> str:
+    return sum_by(window_increase(n.UNPRICED_REQUESTS.prom, window_s, sel), by)
+
+
+def tokens(window_s: int, by: list[str], sel: str = "") -> str:
+    return sum_by(window_increase(n.TOKENS.prom, window_s, sel), [*by, TOKEN_TYPE_LABEL])
+
+
+def requests(window_s: int, by: list[str], filters: dict[str, str | None]) -> str:
+    return sum_by(window_increase(n.OPERATION_DURATION.prom_count, window_s, matchers(filters)), by)
+
+
+def errors(window_s: int, by: list[str], filters: dict[str, str | None]) -> str:
+    sel = matchers(filters, f'{ERROR_TYPE_LABEL}!=""')
+    return sum_by(window_increase(n.OPERATION_DURATION.prom_count, window_s, sel), by)
+
+
+def latency_quantile(q: float, window_s: int, by: list[str], filters: dict[str, str | None]) -> str:
+    buckets = window_increase(n.OPERATION_DURATION.prom_bucket, window_s, matchers(filters))
+    return f"histogram_quantile({q}, {sum_by(buckets, [*by, 'le'])})"
+
+
+def gauge_sum(instrument: n.Instrument, by: list[str] = ()) -> str:
+    return sum_by(instrument.prom, by)

@@ -1,0 +1,1 @@
+"""`vibes observe` subcommands, one module each."""

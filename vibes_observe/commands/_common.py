@@ -1,0 +1,117 @@
+"""Shared CLI plumbing: endpoints on the context, time parsing, output helpers."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import click
+from rich.console import Console
+
+from vibes_observe.clients import Endpoints
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# Piped output is not cut to 80 columns: tables and trees keep their full text.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 240)
+err_console = Console(stderr=True, highlight=False)
+
+
+def endpoints(ctx: click.Context | None = None) -> Endpoints:
+    ctx = ctx or click.get_current_context()
+    obj = ctx.find_root().obj or {}
+    if "endpoints" not in obj:
+        obj["endpoints"] = Endpoints.resolve()
+    return obj["endpoints"]
+
+
+def parse_duration(text: str, option: str = "duration") -> float:
+    """``90s``, ``15m``, ``2h``, ``7d``, ``1w`` → seconds; else a BadParameter naming the option."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration like 30s, 15m, 2h, 7d",
+                                 param_hint=option)
+    return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def parse_time(text: str, option: str = "time", now: float | None = None) -> float:
+    """A point in time: ``now``, a duration ago (``2h``), or ISO 8601 → unix seconds."""
+    now = time.time() if now is None else now
+    if text == "now":
+        return now
+    if _DURATION.match(text):
+        return now - parse_duration(text, option)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is neither a duration (15m, 2h, 7d) nor an ISO time (2026-01-31T12:00)",
+            param_hint=option) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.astimezone()  # naive: the user's local time
+    return parsed.timestamp()
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime | None:
+    """Start of today / this week (Monday) / this month in local time; None for all time."""
+    now = now or datetime.now().astimezone()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "today":
+        return midnight
+    if period == "week":
+        return midnight - timedelta(days=midnight.weekday())
+    if period == "month":
+        return midnight.replace(day=1)
+    if period == "all":
+        return None
+    raise click.BadParameter(f"{period!r}: expected today, week, month or all", param_hint="--period")
+
+
+def fmt_time(unix_s: float) -> str:
+    return datetime.fromtimestamp(unix_s).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def fmt_utc(unix_s: float) -> str:
+    return datetime.fromtimestamp(unix_s, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def fmt_duration_us(us: float) -> str:
+    if us < 1000:
+        return f"{us:.0f}µs"
+    if us < 1_000_000:
+        return f"{us / 1000:.1f}ms"
+    return f"{us / 1_000_000:.2f}s"
+
+
+def fmt_seconds(s: float | None) -> str:
+    return "-" if s is None else fmt_duration_us(s * 1_000_000)
+
+
+def fmt_usd(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"${value:,.4f}" if value < 100 else f"${value:,.2f}"
+
+
+def fmt_int(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {message}")
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,7 @@
+import click
+
+
+@click.command()
+def cost():
+    """(not yet)"""
+    raise click.ClickException("not implemented yet")

@@ -1,0 +1,7 @@
+import click
+
+
+@click.command()
+def dashboard():
+    """(not yet)"""
+    raise click.ClickException("not implemented yet")
