@@ -1,7 +1,188 @@
+"""`vibes observe cost`: what the agents cost.
+
+Totals and model/agent/cost-center breakdowns come from Prometheus (the exact
+``vibes.llm.cost.usd`` counter); per-session and per-user figures come from traces
+(sum of ``vibes.cost.usd`` on inference spans), because sessions and users are never
+metric labels. Every figure says which source it came from; usage of models without
+a price is reported as unpriced, never as $0."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
 import click
+from rich.markup import escape
+from rich.table import Table
+
+from vibes_observe.clients import promql as q
+from vibes_observe.clients.jaeger import JaegerClient
+from vibes_observe.clients.prometheus import PrometheusClient
+from vibes_observe.commands._common import (console, emit_json, endpoints, fmt_int, fmt_usd,
+                                            json_option, parse_time, period_start)
+from vibes_observe.commands._spans import Usage
+from vibes_observe.commands.metrics import cost_text
+from vibes_observe.commands.traces import search
+from vibes_sdk import names as n
+
+PERIODS = ("today", "week", "month", "all")
+_ALL_TIME_S = 10 * 365 * 86400  # "all time": everything Prometheus still retains
+PROM_DIMENSIONS = ("model", "agent", "cost_center")
+TRACE_DIMENSIONS = {"session": n.VIBES_SESSION_ID, "user": n.VIBES_USER_ID}
+
+
+def period_window_s(period: str, now: datetime | None = None) -> int:
+    now = now or datetime.now().astimezone()
+    start = period_start(period, now)
+    return _ALL_TIME_S if start is None else max(1, int((now - start).total_seconds()))
+
+
+def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tuple[str, ...],
+                     filters: dict[str, str | None]) -> dict[str, Any]:
+    sel = q.matchers(filters)
+    now = datetime.now().astimezone()
+    out: dict[str, Any] = {"source": f"Prometheus {prom.url} ({n.COST.prom}, {n.UNPRICED_REQUESTS.prom})",
+                           "periods": {}}
+    for period in periods:
+        w = period_window_s(period, now)
+        entry: dict[str, Any] = {
+            "since": None if period == "all" else period_start(period, now).isoformat(),
+            "cost_usd": round(sum(s.value for s in prom.query(q.cost(w, [], sel))), 10),
+            "unpriced_requests": sum(s.value for s in prom.query(q.unpriced_requests(w, [], sel)))}
+        for dim in dims:
+            label = q.DIMENSIONS[dim]
+            rows: dict[str, dict[str, float]] = {}
+            for s in prom.query(q.cost(w, [label], sel)):
+                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0.0})["cost_usd"] = round(s.value, 10)
+            for s in prom.query(q.unpriced_requests(w, [label], sel)):
+                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0.0})["unpriced_requests"] = s.value
+            entry[f"by_{dim}"] = dict(sorted(rows.items(), key=lambda kv: -kv[1]["cost_usd"]))
+        out["periods"][period] = entry
+    return out
+
+
+def trace_costs(jaeger: JaegerClient, dim: str | None, *, session: str | None, user: str | None,
+                since: str, limit: int) -> dict[str, Any]:
+    """Cost grouped by session or user, summed from the spans of matching traces."""
+    found = search(jaeger, session=session, since=since, limit=limit)
+    groups: dict[str, Usage] = {}
+    for trace in found:
+        for span in trace.spans:
+            key = {"session": span.tag(n.VIBES_SESSION_ID), "user": span.tag(n.VIBES_USER_ID)}
+            if user and key["user"] != user:
+                continue
+            if dim:
+                name = str(key[dim]) if key[dim] else "(none)"
+            else:
+                name = session or user or "all"
+            groups.setdefault(name, Usage()).add_span(span)
+    return {"source": f"Jaeger {jaeger.url} traces (sum of {n.VIBES_COST_USD} on inference spans)",
+            "since": since, "traces": len(found), "truncated": len(found) >= limit,
+            "groups": {k: v.to_dict() for k, v in sorted(groups.items(), key=lambda kv: -kv[1].cost_usd)}}
 
 
 @click.command()
-def cost():
-    """(not yet)"""
-    raise click.ClickException("not implemented yet")
+@click.option("--period", "periods", multiple=True, type=click.Choice(PERIODS),
+              help="today, week (since Monday), month, all (repeatable; default all four).")
+@click.option("--by", "dims", multiple=True,
+              type=click.Choice(PROM_DIMENSIONS + tuple(TRACE_DIMENSIONS)),
+              help="Break down by model, agent, cost_center (Prometheus) or session, user (traces).")
+@click.option("--agent", help="Only this agent.")
+@click.option("--model", help="Only this model.")
+@click.option("--cost-center", help="Only this cost center.")
+@click.option("--session", help="Cost of one session (from its traces).")
+@click.option("--user", help="Cost of one user (from traces).")
+@click.option("--since", default="24h", show_default=True,
+              help="Trace window for --session/--user/--by session|user.")
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Most traces read per service for trace-based figures.")
+@json_option
+def cost(periods, dims, agent, model, cost_center, session, user, since, limit, as_json) -> None:
+    """Cost today / this week / this month / all time, by model, agent, cost center, session, user."""
+    prom_dims = tuple(d for d in dims if d in PROM_DIMENSIONS)
+    trace_dims = [d for d in dims if d in TRACE_DIMENSIONS]
+    use_traces = bool(session or user or trace_dims)
+    if len(trace_dims) > 1:
+        raise click.BadParameter("pick one of session, user", param_hint="--by")
+    if (agent or model or cost_center) and use_traces:
+        raise click.BadParameter("--agent/--model/--cost-center filter Prometheus figures; "
+                                 "combine them with --by model|agent|cost_center, not --session/--user/--by session|user",
+                                 param_hint="--session/--user")
+    result: dict[str, Any] = {}
+    ep = endpoints()
+    if use_traces:
+        parse_time(since, "--since")
+        result["traces"] = trace_costs(JaegerClient(ep.jaeger), trace_dims[0] if trace_dims else None,
+                                       session=session, user=user, since=since, limit=limit)
+    if not use_traces or prom_dims or periods:
+        if not prom_dims and not dims:
+            prom_dims = PROM_DIMENSIONS
+        filters = {"agent": agent, "model": model, "cost_center": cost_center}
+        result["prometheus"] = prometheus_costs(PrometheusClient(ep.prometheus), periods or PERIODS,
+                                                prom_dims, filters)
+    if as_json:
+        emit_json(result)
+        return
+    if "prometheus" in result:
+        _render_prometheus(result["prometheus"], prom_dims)
+    if "traces" in result:
+        _render_traces(result["traces"], trace_dims[0] if trace_dims else ("session" if session else "user"))
+
+
+def _label(period: str) -> str:
+    return {"today": "today", "week": "this week", "month": "this month", "all": "all time"}[period]
+
+
+def _render_prometheus(data: dict[str, Any], dims: tuple[str, ...]) -> None:
+    periods = data["periods"]
+    console.print(f"[dim]source: {data['source']}[/]")
+    table = Table(title="cost")
+    table.add_column("period")
+    table.add_column("cost", justify="right")
+    table.add_column("unpriced requests (cost unknown)", justify="right")
+    for period, e in periods.items():
+        table.add_row(_label(period), _cost_cell(e["cost_usd"], e["unpriced_requests"]),
+                      f"[yellow]{fmt_int(e['unpriced_requests'])}[/]" if e["unpriced_requests"] else "0")
+    console.print(table)
+    for dim in dims:
+        keys: list[str] = []
+        for e in periods.values():
+            keys += [k for k in e[f"by_{dim}"] if k not in keys]
+        if not keys:
+            continue
+        table = Table(title=f"cost by {dim}")
+        table.add_column(dim)
+        for period in periods:
+            table.add_column(_label(period), justify="right")
+        for key in keys:
+            cells = []
+            for e in periods.values():
+                row = e[f"by_{dim}"].get(key)
+                cells.append(_cost_cell(row["cost_usd"], row["unpriced_requests"]) if row else "-")
+            table.add_row(escape(key or "(none)"), *cells)
+        console.print(table)
+
+
+def _cost_cell(value: float, unpriced: float) -> str:
+    if unpriced and not value:
+        return cost_text(None, unpriced)
+    return fmt_usd(value) + (f" [yellow]+{fmt_int(unpriced)} unpriced[/]" if unpriced else "")
+
+
+def _render_traces(data: dict[str, Any], dim: str) -> None:
+    console.print(f"[dim]source: {data['source']}, last {data['since']}, {data['traces']} trace(s)"
+                  + (" — limit reached, figures may be partial (raise --limit)" if data["truncated"] else "")
+                  + "[/]")
+    if not data["groups"]:
+        console.print("no matching traces")
+        return
+    table = Table(title=f"cost by {dim} (traces)")
+    for col in (dim, "calls", "input tok", "output tok", "cost", "unpriced calls", "unpriced models"):
+        table.add_column(col, justify="left" if col in (dim, "unpriced models") else "right")
+    for key, u in data["groups"].items():
+        table.add_row(escape(key), fmt_int(u["calls"]), fmt_int(u["input_tokens"]), fmt_int(u["output_tokens"]),
+                      _cost_cell(u["cost_usd"], u["unpriced_calls"]),
+                      f"[yellow]{u['unpriced_calls']}[/]" if u["unpriced_calls"] else "0",
+                      escape(", ".join(u["unpriced_models"])) or "-")
+    console.print(table)
