@@ -295,3 +295,9 @@ PROM_SERVICE_LABEL = "job"
 LOG_EVENT_NAME = "event.name"
 
 __all__ = [n for n in dir() if n.isupper() or n in {"Instrument", "span_name", "prom_metric_name", "prom_label"}]
+
+# --- added by the SDK (additions only)
+#: Span attributes on invoke_agent spans: calls counted inside the task.
+VIBES_TASK_INFERENCE_CALLS = "vibes.task.inference_calls"
+VIBES_TASK_TOOL_CALLS = "vibes.task.tool_calls"
+__all__ += ["VIBES_TASK_INFERENCE_CALLS", "VIBES_TASK_TOOL_CALLS"]

@@ -1,0 +1,1 @@
+"""Private machinery of vibes_sdk: nothing here is public API."""

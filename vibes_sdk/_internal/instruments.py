@@ -1,0 +1,65 @@
+"""Instruments and Views built from names.INSTRUMENTS (units, buckets, label sets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.metrics import Meter
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+
+from vibes_sdk import names
+
+# attribute name on Instruments -> names.Instrument
+_FIELDS = {
+    "token_usage": names.TOKEN_USAGE, "op_duration": names.OPERATION_DURATION,
+    "ttfc": names.TIME_TO_FIRST_CHUNK, "tokens": names.TOKENS, "cost": names.COST,
+    "unpriced": names.UNPRICED_REQUESTS, "agent_active": names.AGENT_ACTIVE,
+    "agent_spawned": names.AGENT_SPAWNED, "task_duration": names.AGENT_TASK_DURATION,
+    "tool_duration": names.TOOL_DURATION, "task_inference_calls": names.TASK_INFERENCE_CALLS,
+    "task_tool_calls": names.TASK_TOOL_CALLS, "session_active": names.SESSION_ACTIVE,
+    "session_duration": names.SESSION_DURATION, "session_events": names.SESSION_EVENTS,
+    "session_messages": names.SESSION_MESSAGES, "swarm_active": names.SWARM_ACTIVE,
+    "swarm_coordination": names.SWARM_COORDINATION_DURATION,
+    "swarm_utilization": names.SWARM_AGENT_UTILIZATION, "dropped": names.SDK_DROPPED,
+}
+assert set(_FIELDS.values()) == set(names.INSTRUMENTS), "every instrument in names.INSTRUMENTS is created"
+
+
+def _create(meter: Meter, inst: names.Instrument) -> Any:
+    kw = {"name": inst.name, "unit": inst.unit, "description": inst.description}
+    if inst.kind == "counter":
+        return meter.create_counter(**kw)
+    if inst.kind == "updown_counter":
+        return meter.create_up_down_counter(**kw)
+    if inst.kind == "histogram":
+        return meter.create_histogram(**kw)
+    if inst.kind == "gauge":
+        return meter.create_gauge(**kw)
+    raise ValueError(f"unknown instrument kind {inst.kind!r} for {inst.name}")
+
+
+class Instruments:
+    token_usage: Any; op_duration: Any; ttfc: Any; tokens: Any; cost: Any; unpriced: Any
+    agent_active: Any; agent_spawned: Any; task_duration: Any; tool_duration: Any
+    task_inference_calls: Any; task_tool_calls: Any; session_active: Any
+    session_duration: Any; session_events: Any; session_messages: Any; swarm_active: Any
+    swarm_coordination: Any; swarm_utilization: Any; dropped: Any
+
+    def __init__(self, meter: Meter) -> None:
+        for attr, inst in _FIELDS.items():
+            setattr(self, attr, _create(meter, inst))
+
+
+def views() -> list[View]:
+    """Buckets from names.py, and only the declared labels survive (bounded cardinality).
+
+    The views match by instrument name whatever the meter, so semconv histograms that a
+    foreign instrumentation records get the same buckets and label set.
+    """
+    out = []
+    for inst in names.INSTRUMENTS:
+        kw: dict[str, Any] = {"instrument_name": inst.name, "attribute_keys": set(inst.labels)}
+        if inst.kind == "histogram" and inst.buckets:
+            kw["aggregation"] = ExplicitBucketHistogramAggregation(boundaries=list(inst.buckets))
+        out.append(View(**kw))
+    return out

@@ -1,0 +1,165 @@
+"""Span processors and the sampler wrapper.
+
+* :class:`ContextStamper` (on_start) stamps the vibes TraceContext on every span, and
+  counts foreign inference/tool spans into the running task.
+* :class:`ForeignGenAiCost` (on_end) gives spans from any GenAI-semconv emitter (e.g.
+  opentelemetry-instrumentation-openai-v2) a cost and feeds the vibes token/cost
+  counters. It never touches vibes' own spans (their llm_call records itself) and never
+  the semconv histograms (the emitter records those itself).
+* :class:`GenAiAwareSampler` keeps GenAI spans RECORD_ONLY when the inner sampler
+  drops them, so token and cost totals stay exact whatever the sampling rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
+
+from vibes_sdk import names
+from vibes_sdk._internal import guard
+
+SDK_SCOPE = "vibes_sdk"
+_COUNTED_OPS = names.INFERENCE_OPERATIONS | {names.OP_EXECUTE_TOOL}
+
+
+class GenAiAwareSampler(Sampler):
+    def __init__(self, inner: Sampler) -> None:
+        self._inner = inner
+
+    def should_sample(self, parent_context: Optional[Context], trace_id: int, name: str,
+                      kind: Optional[SpanKind] = None, attributes: Attributes = None,
+                      links: Optional[Sequence[Link]] = None,
+                      trace_state: Optional[TraceState] = None) -> SamplingResult:
+        result = self._inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        if (result.decision is Decision.DROP and attributes
+                and attributes.get(names.GEN_AI_OPERATION_NAME) in _COUNTED_OPS):
+            return SamplingResult(Decision.RECORD_ONLY, result.attributes, result.trace_state)
+        return result
+
+    def get_description(self) -> str:
+        return f"GenAiAware{{{self._inner.get_description()}}}"
+
+
+class ContextStamper(SpanProcessor):
+    def __init__(self) -> None:
+        from vibes_sdk import context as _context
+        from vibes_sdk import tracing as _tracing
+        self._ctx_var = _context._CTX
+        self._task_var = _tracing._CURRENT_TASK
+
+    def on_start(self, span: Span, parent_context: Optional[Context] = None) -> None:
+        try:
+            pairs = self._ctx_var.get().attributes
+            if pairs:
+                existing = span.attributes or {}
+                for key, value in pairs:
+                    if key not in existing:
+                        span.set_attribute(key, value)
+            scope = span.instrumentation_scope
+            if scope is not None and scope.name == SDK_SCOPE:
+                return  # our own work units count themselves (even when not sampled)
+            op = (span.attributes or {}).get(names.GEN_AI_OPERATION_NAME)
+            if op in _COUNTED_OPS:
+                task = self._task_var.get()
+                if task is not None:
+                    task._count(op)
+        except Exception as exc:  # noqa: BLE001
+            guard.suppressed("ContextStamper.on_start", exc, "traces")
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _int(attrs: Any, *keys: str) -> int:
+    for key in keys:
+        v = attrs.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            return int(v)
+    return 0
+
+
+def usage_from_attributes(attrs: Any) -> Any:
+    from vibes_sdk.cost import Usage
+    return Usage(
+        input_tokens=_int(attrs, names.GEN_AI_USAGE_INPUT_TOKENS),
+        output_tokens=_int(attrs, names.GEN_AI_USAGE_OUTPUT_TOKENS),
+        cache_read_tokens=_int(attrs, names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+        cache_creation_tokens=_int(attrs, names.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+                                   names.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS),
+        reasoning_tokens=_int(attrs, names.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+    )
+
+
+def _set_ended_attribute(span: ReadableSpan, key: str, value: Any) -> None:
+    """An ended span's attributes are frozen; the cost is only known at end, so thaw once.
+
+    Runs before the batch processor queues the span (this processor is added first).
+    """
+    attrs = getattr(span, "_attributes", None)
+    if attrs is None or not hasattr(attrs, "_immutable"):
+        return
+    attrs._immutable = False
+    try:
+        attrs[key] = value
+    finally:
+        attrs._immutable = True
+
+
+class ForeignGenAiCost(SpanProcessor):
+    def __init__(self, runtime: Any) -> None:
+        from vibes_sdk import tracing as _tracing
+        self._rt = runtime
+        self._llm_var = _tracing._CURRENT_LLM
+
+    def on_start(self, span: Span, parent_context: Optional[Context] = None) -> None:
+        pass
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            scope = span.instrumentation_scope
+            if scope is not None and scope.name == SDK_SCOPE:
+                return
+            attrs = span.attributes or {}
+            op = attrs.get(names.GEN_AI_OPERATION_NAME)
+            if op not in names.INFERENCE_OPERATIONS:
+                return
+            usage = usage_from_attributes(attrs)
+            outer = self._llm_var.get()
+            if outer is not None:
+                # Inside a vibes llm_call: that call is the unit of record. It adopts this
+                # usage if the caller records none, so the call is counted exactly once.
+                outer._adopt_foreign(usage, attrs)
+                return
+            model = attrs.get(names.GEN_AI_REQUEST_MODEL) or attrs.get(names.GEN_AI_RESPONSE_MODEL)
+            provider = attrs.get(names.GEN_AI_PROVIDER_NAME) or attrs.get(names.GEN_AI_SYSTEM)
+            cost = self._rt.account(
+                operation=str(op), provider=provider, model=model, usage=usage,
+                agent_name=attrs.get(names.GEN_AI_AGENT_NAME),
+                cost_center=attrs.get(names.VIBES_COST_CENTER),
+                session_id=attrs.get(names.VIBES_SESSION_ID),
+                price_model=attrs.get(names.GEN_AI_RESPONSE_MODEL) or model)
+            if span.context is not None and span.context.trace_flags.sampled:
+                if cost is None:
+                    _set_ended_attribute(span, names.VIBES_COST_UNPRICED, True)
+                else:
+                    _set_ended_attribute(span, names.VIBES_COST_USD, cost)
+        except Exception as exc:  # noqa: BLE001
+            guard.suppressed("ForeignGenAiCost.on_end", exc, "metrics")
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True

@@ -1,0 +1,358 @@
+"""The live SDK: providers, pipelines, instruments and the accounting of every LLM call.
+
+``STATE`` is None before init, after shutdown and when disabled: every public call
+checks it first and returns a shared no-op object, which is what keeps the disabled
+path cheap.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from typing import Any, Iterable, Mapping
+
+from opentelemetry import _logs as otel_logs
+from opentelemetry import metrics as otel_metrics
+from opentelemetry import trace as otel_trace
+from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanLimits, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
+from opentelemetry.util._once import Once
+
+from vibes_sdk import names
+from vibes_sdk._internal import guard
+from vibes_sdk._internal.exporters import (
+    CountingLogExporter,
+    CountingMetricExporter,
+    CountingSpanExporter,
+    count_queue_drops,
+)
+from vibes_sdk._internal.instruments import Instruments, views
+from vibes_sdk._internal.loghandler import OtelLogHandler, console_handler
+from vibes_sdk._internal.processors import (
+    SDK_SCOPE,
+    ContextStamper,
+    ForeignGenAiCost,
+    GenAiAwareSampler,
+)
+from vibes_sdk.config import ObserveConfig
+from vibes_sdk.cost import CostTracker, PriceTable, Usage
+
+STATE: Runtime | None = None
+COST_TRACKER = CostTracker()  # process-wide; exists before init so callers can hold it
+_LOCK = threading.RLock()
+_ATEXIT_REGISTERED = False
+LOGGER = logging.getLogger("vibes_sdk")
+
+SYSTEM_METRICS = {
+    "system.cpu.utilization": ["idle", "user", "system"],
+    "system.memory.usage": ["used", "free"],
+    "system.memory.utilization": ["used", "free"],
+    names.SYSTEM_PROCESS_CPU: ["user", "system"],
+    "process.cpu.utilization": ["user", "system"],
+    names.SYSTEM_PROCESS_MEMORY: None,
+    "process.thread.count": None,
+    "process.open_file_descriptor.count": None,
+}
+
+
+def _sampler(cfg: ObserveConfig) -> Sampler:
+    root: Sampler = {"always_on": ALWAYS_ON, "always_off": ALWAYS_OFF}.get(
+        cfg.sampler.removeprefix("parentbased_"), None) or TraceIdRatioBased(cfg.sampler_arg)
+    return GenAiAwareSampler(ParentBased(root) if cfg.sampler.startswith("parentbased_") else root)
+
+
+def _signal_url(endpoint: str, signal: str) -> str:
+    return f"{endpoint}/v1/{signal}"
+
+
+def _set_global_providers(tp: Any, mp: Any, lp: Any) -> None:
+    """Install as the OTel globals so foreign instrumentations use our pipelines.
+
+    The OTel API allows one set per process; a re-init after shutdown (tests, notebooks)
+    resets the once-guards so the new providers take over.
+    """
+    otel_trace._TRACER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
+    otel_trace.set_tracer_provider(tp)
+    from opentelemetry.metrics import _internal as metrics_internal
+    metrics_internal._METER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
+    otel_metrics.set_meter_provider(mp)
+    from opentelemetry._logs import _internal as logs_internal
+    logs_internal._LOGGER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
+    otel_logs.set_logger_provider(lp)
+
+
+class Runtime:
+    def __init__(self, cfg: ObserveConfig, *, span_processors: Iterable[SpanProcessor] = (),
+                 metric_readers: Iterable[MetricReader] = (), log_processors: Iterable[Any] = (),
+                 set_globals: bool = True) -> None:
+        self.config = cfg
+        self.prices = PriceTable.load(cfg.price_file)
+        self.tracker = COST_TRACKER
+        attrs: dict[str, Any] = {names.SERVICE_NAME: cfg.service_name}
+        if cfg.service_version:
+            attrs["service.version"] = cfg.service_version
+        if cfg.environment:
+            attrs["deployment.environment.name"] = cfg.environment
+        attrs.update(cfg.resource_attributes)
+        attrs[names.SERVICE_NAME] = cfg.service_name  # the merged config decides
+        resource = Resource.create(attrs)
+        timeout_ms = int(cfg.export_timeout * 1000)
+        headers = dict(cfg.headers)
+
+        # ---- metrics first: the drop counter must exist before anything can drop
+        readers = list(metric_readers)
+        if "otlp" in cfg.metrics_exporter:
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+            readers.append(PeriodicExportingMetricReader(
+                CountingMetricExporter(OTLPMetricExporter(
+                    endpoint=_signal_url(cfg.endpoint, "metrics"), headers=headers,
+                    timeout=cfg.export_timeout)),
+                export_interval_millis=cfg.metric_export_interval * 1000,
+                export_timeout_millis=timeout_ms))
+        if "console" in cfg.metrics_exporter:
+            readers.append(PeriodicExportingMetricReader(
+                ConsoleMetricExporter(), export_interval_millis=cfg.metric_export_interval * 1000))
+        self.meter_provider = MeterProvider(resource=resource, metric_readers=readers, views=views())
+        self.inst = Instruments(self.meter_provider.get_meter(SDK_SCOPE))
+        dropped = self.inst.dropped
+        guard.drop_hook = lambda signal, reason, n: dropped.add(n, {"signal": signal, "reason": reason})
+
+        # ---- traces
+        self.tracer_provider = TracerProvider(
+            resource=resource, sampler=_sampler(cfg),
+            span_limits=SpanLimits(max_attribute_length=cfg.max_attribute_length))
+        self.tracer_provider.add_span_processor(ContextStamper())
+        self.tracer_provider.add_span_processor(ForeignGenAiCost(self))
+        for proc in span_processors:
+            self.tracer_provider.add_span_processor(proc)
+        span_exporters = []
+        if "otlp" in cfg.traces_exporter:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            span_exporters.append(OTLPSpanExporter(endpoint=_signal_url(cfg.endpoint, "traces"),
+                                                   headers=headers, timeout=cfg.export_timeout))
+        if "console" in cfg.traces_exporter:
+            span_exporters.append(ConsoleSpanExporter())
+        for exporter in span_exporters:
+            bsp = BatchSpanProcessor(CountingSpanExporter(exporter), max_queue_size=cfg.max_queue_size,
+                                     schedule_delay_millis=cfg.flush_interval * 1000,
+                                     max_export_batch_size=min(512, cfg.max_queue_size))
+            count_queue_drops(bsp, "traces")
+            self.tracer_provider.add_span_processor(bsp)
+        self.tracer = self.tracer_provider.get_tracer(SDK_SCOPE)
+
+        # ---- logs
+        self.logger_provider = LoggerProvider(resource=resource)
+        for proc in log_processors:
+            self.logger_provider.add_log_record_processor(proc)
+        if "otlp" in cfg.logs_exporter:
+            from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+            blp = BatchLogRecordProcessor(
+                CountingLogExporter(OTLPLogExporter(endpoint=_signal_url(cfg.endpoint, "logs"),
+                                                    headers=headers, timeout=cfg.export_timeout)),
+                max_queue_size=cfg.max_queue_size, schedule_delay_millis=cfg.flush_interval * 1000,
+                max_export_batch_size=min(512, cfg.max_queue_size))
+            count_queue_drops(blp, "logs")
+            self.logger_provider.add_log_record_processor(blp)
+        self._event_logger = self.logger_provider.get_logger(SDK_SCOPE)
+        level = logging.getLevelName(cfg.log_level)
+        self.handlers: list[logging.Handler] = [OtelLogHandler(self.logger_provider, level)]
+        if "console" in cfg.logs_exporter:
+            self.handlers.append(console_handler(cfg.log_format, level))
+        root = logging.getLogger()
+        for handler in self.handlers:
+            root.addHandler(handler)
+        self._previous_root_level = root.level
+        if root.level == logging.NOTSET or root.level > level:
+            root.setLevel(level)  # lower only: never hide what the host app already shows
+
+        if set_globals:
+            _set_global_providers(self.tracer_provider, self.meter_provider, self.logger_provider)
+        self._system_metrics = None
+        if cfg.system_metrics:
+            try:
+                from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
+                self._system_metrics = SystemMetricsInstrumentor(config=SYSTEM_METRICS)
+                self._system_metrics.instrument(meter_provider=self.meter_provider)
+            except Exception as exc:  # noqa: BLE001 - optional: psutil may be missing on odd platforms
+                guard.suppressed("system metrics", exc, "metrics")
+                self._system_metrics = None
+        self._labels: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
+        self._labels_lock = threading.Lock()
+
+    # ------------------------------------------------------------ labels
+    def model_labels(self, operation: Any, provider: Any, model: Any, agent_name: Any,
+                     cost_center: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """(base labels, labels per token type), cached: metric label dicts are reused."""
+        key = (operation, provider, model, agent_name, cost_center)
+        hit = self._labels.get(key)
+        if hit is not None:
+            return hit
+        base = {k: str(v) for k, v in zip(names.MODEL_LABELS, key) if v is not None and v != ""}
+        per_type = {t: {**base, names.GEN_AI_TOKEN_TYPE: t} for t in (
+            names.TOKEN_INPUT, names.TOKEN_OUTPUT, names.TOKEN_CACHE_READ,
+            names.TOKEN_CACHE_CREATION, names.TOKEN_REASONING)}
+        with self._labels_lock:
+            if len(self._labels) > 2048:
+                self._labels.clear()
+            self._labels[key] = (base, per_type)
+        return base, per_type
+
+    # -------------------------------------------------------- accounting
+    def account(self, *, operation: str, provider: Any, model: Any, usage: Usage,
+                agent_name: Any, cost_center: Any, session_id: Any,
+                price_model: Any = None) -> float | None:
+        """Exact vibes token/cost counters for one call (never the semconv histograms)."""
+        base, per_type = self.model_labels(operation, provider, model, agent_name, cost_center)
+        add = self.inst.tokens.add
+        if usage.input_tokens:
+            add(usage.input_tokens, per_type[names.TOKEN_INPUT])
+        if usage.output_tokens:
+            add(usage.output_tokens, per_type[names.TOKEN_OUTPUT])
+        if usage.cache_read_tokens:
+            add(usage.cache_read_tokens, per_type[names.TOKEN_CACHE_READ])
+        if usage.cache_creation_tokens:
+            add(usage.cache_creation_tokens, per_type[names.TOKEN_CACHE_CREATION])
+        if usage.reasoning_tokens:
+            add(usage.reasoning_tokens, per_type[names.TOKEN_REASONING])
+        price = None
+        if price_model:
+            price = self.prices.lookup(price_model)
+        if price is None and model:
+            price = self.prices.lookup(model)
+        if price is None:
+            self.inst.unpriced.add(1, base)
+            guard.warn_once(f"unpriced:{model}",
+                            "vibes_sdk: no price for model %r: its calls are counted in %s "
+                            "and marked %s=true, not priced at 0. Add it with price_file.",
+                            model, names.UNPRICED_REQUESTS.name, names.VIBES_COST_UNPRICED)
+            self.tracker.record(None, model=None)
+            return None
+        from vibes_sdk.cost import cost_usd
+        cost = cost_usd(price, usage)
+        self.inst.cost.add(cost, base)
+        self.tracker.record(cost, model=str(model), session_id=session_id, agent_name=agent_name)
+        return cost
+
+    def emit_event(self, name: str, fields: Mapping[str, Any], ctx: Any) -> None:
+        attrs: dict[str, Any] = {k: (v if isinstance(v, (str, bool, int, float)) else str(v))
+                                 for k, v in fields.items()}
+        attrs.update(ctx.attributes)
+        attrs[names.LOG_EVENT_NAME] = name
+        span = otel_trace.get_current_span()
+        if span.is_recording():
+            span.add_event(name, attrs)
+        self._event_logger.emit(LogRecord(
+            timestamp=time.time_ns(), severity_number=SeverityNumber.INFO, severity_text="INFO",
+            body=name, attributes=attrs, event_name=name))
+
+    # -------------------------------------------------------- lifecycle
+    def flush(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        ok = True
+        for provider in (self.tracer_provider, self.logger_provider, self.meter_provider):
+            remaining = max(0.0, deadline - time.monotonic())
+            ok = _bounded(lambda p=provider, r=remaining: p.force_flush(int(r * 1000)), remaining) and ok
+        return ok
+
+    def close(self, timeout: float) -> bool:
+        root = logging.getLogger()
+        for handler in self.handlers:
+            root.removeHandler(handler)
+        if self._system_metrics is not None:
+            try:
+                self._system_metrics.uninstrument()
+            except Exception as exc:  # noqa: BLE001
+                guard.suppressed("system metrics uninstrument", exc, "metrics")
+
+        def _shutdown() -> None:
+            deadline = time.monotonic() + timeout
+            self.tracer_provider.shutdown()
+            self.logger_provider.shutdown()
+            self.meter_provider.shutdown(timeout_millis=max(0.0, deadline - time.monotonic()) * 1000)
+
+        done = _bounded(_shutdown, timeout)
+        guard.drop_hook = None
+        return done
+
+
+def _bounded(fn: Any, timeout: float) -> bool:
+    """Run `fn` in a daemon thread; wait at most `timeout` (a dead collector cannot hang exit)."""
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(fn())
+        except Exception as exc:  # noqa: BLE001
+            guard.suppressed("flush/shutdown", exc)
+            result.append(False)
+
+    thread = threading.Thread(target=run, name="vibes-sdk-flush", daemon=True)
+    thread.start()
+    thread.join(max(0.0, timeout))
+    return bool(result and result[0] is not False)
+
+
+def start(cfg: ObserveConfig, **pipeline: Any) -> Runtime | None:
+    global STATE, _ATEXIT_REGISTERED
+    with _LOCK:
+        if STATE is not None:
+            guard.warn_once("double-init", "vibes_sdk.init() called again: the first configuration stays; "
+                                           "call vibes_sdk.shutdown() first to reconfigure")
+            return STATE
+        if cfg.disabled:
+            LOGGER.info("vibes_sdk disabled by configuration: every call is a no-op")
+            return None
+        STATE = Runtime(cfg, **pipeline)
+        if not _ATEXIT_REGISTERED:
+            atexit.register(_atexit_shutdown)
+            _ATEXIT_REGISTERED = True
+        return STATE
+
+
+def stop(timeout: float | None = None) -> bool:
+    global STATE
+    with _LOCK:
+        state, STATE = STATE, None  # new calls become no-ops at once
+    if state is None:
+        return True
+    return state.close(state.config.shutdown_timeout if timeout is None else timeout)
+
+
+def _atexit_shutdown() -> None:
+    try:
+        stop()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _after_fork_in_child() -> None:
+    global _LOCK
+    _LOCK = threading.RLock()
+    guard.reset_after_fork()
+    COST_TRACKER._after_fork()
+    if STATE is not None:
+        STATE._labels_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,270 @@
+"""Prices and cost: the shipped price table, model-name normalisation, the counting rules.
+
+Counting rules (GenAI semconv): input tokens INCLUDE cache reads and cache creation;
+output tokens INCLUDE reasoning. So
+
+    cost = (input - cache_read - cache_creation) * input_price
+         + cache_read * cache_read_price + cache_creation * cache_write_price
+         + (output - reasoning) * output_price + reasoning * (reasoning_price or output_price)
+
+all per million tokens. A tier (e.g. long context) applies to the whole request when its
+input exceeds the tier threshold. An unknown model has NO cost (None), never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Iterable, Mapping
+
+_PRICE_FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning")
+
+
+class PriceFileError(ValueError):
+    """The price file is malformed; the message names the model and key."""
+
+
+@dataclass(frozen=True)
+class Rates:
+    input: float
+    output: float
+    cache_read: float | None = None
+    cache_write: float | None = None
+    reasoning: float | None = None
+
+
+@dataclass(frozen=True)
+class Price:
+    model: str
+    provider: str
+    base: Rates
+    tiers: tuple[tuple[int, Rates], ...] = ()  # (input tokens above which it applies, rates)
+
+    def rates_for(self, input_tokens: int) -> Rates:
+        chosen = self.base
+        for threshold, rates in self.tiers:  # sorted ascending
+            if input_tokens > threshold:
+                chosen = rates
+        return chosen
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts of one call, semconv meaning (input includes cache, output includes reasoning)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+def cost_usd(price: Price, usage: Usage) -> float:
+    r = price.rates_for(usage.input_tokens)
+    cache_read = min(usage.cache_read_tokens, usage.input_tokens)
+    cache_creation = min(usage.cache_creation_tokens, usage.input_tokens - cache_read)
+    uncached = usage.input_tokens - cache_read - cache_creation
+    reasoning = min(usage.reasoning_tokens, usage.output_tokens)
+    visible_output = usage.output_tokens - reasoning
+    total = (
+        uncached * r.input
+        + cache_read * (r.input if r.cache_read is None else r.cache_read)
+        + cache_creation * (r.input if r.cache_write is None else r.cache_write)
+        + visible_output * r.output
+        + reasoning * (r.output if r.reasoning is None else r.reasoning)
+    )
+    return total / 1_000_000
+
+
+# ------------------------------------------------------------- normalisation
+_PREFIX = re.compile(
+    r"^(?:[a-z]{2,4}\.)?"  # bedrock cross-region prefix: us. eu. apac.
+    r"(?:openai|anthropic|google|gemini|vertex_ai|vertexai|mistral|mistralai|deepseek|"
+    r"deepseek-ai|xai|x-ai|meta|meta-llama|meta_llama|azure|bedrock|together|groq|"
+    r"fireworks|models|publishers/google/models)[/.:]"
+)
+_BEDROCK_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
+_DATE_SUFFIX = re.compile(r"(?:[-@_](?:19|20)\d{2}-?\d{2}-?\d{2}|-\d{4})$")
+_VARIANT_SUFFIX = re.compile(r"-(?:latest|instruct-v\d+)$")
+
+
+def normalize_model(name: Any) -> str:
+    """``openai/gpt-4o-2024-08-06`` → ``gpt-4o``; ``us.anthropic.claude-3-5-haiku-20241022-v1:0`` → ``claude-3-5-haiku``."""
+    s = str(name).strip().lower()
+    for _ in range(3):  # prefixes can stack: "bedrock/us.anthropic.…"
+        stripped = _PREFIX.sub("", s)
+        if stripped == s:
+            break
+        s = stripped
+    s = _BEDROCK_SUFFIX.sub("", s)
+    s = _DATE_SUFFIX.sub("", s)
+    s = _VARIANT_SUFFIX.sub("", s)
+    return s
+
+
+# ---------------------------------------------------------------- the table
+def _rates(model: str, where: str, raw: Any) -> Rates:
+    if not isinstance(raw, Mapping):
+        raise PriceFileError(f"{model}.{where}: expected a mapping of prices, got {raw!r}")
+    values: dict[str, float | None] = {}
+    for key in _PRICE_FIELDS:
+        v = raw.get(key)
+        if v is None:
+            values[key] = None
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            raise PriceFileError(f"{model}.{where}.{key}={v!r}: expected a non-negative number (USD per 1M tokens)")
+        values[key] = float(v)
+    if values["input"] is None:
+        raise PriceFileError(f"{model}.{where}.input: missing (USD per 1M input tokens)")
+    if values["output"] is None:
+        values["output"] = 0.0  # embeddings have no output tokens
+    return Rates(**values)  # type: ignore[arg-type]
+
+
+def _parse_entry(model: str, entry: Any) -> tuple[Price, list[str]]:
+    if not isinstance(entry, Mapping):
+        raise PriceFileError(f"{model}: expected a mapping, got {entry!r}")
+    tiers = []
+    for i, tier in enumerate(entry.get("tiers") or ()):
+        above = tier.get("above_input_tokens") if isinstance(tier, Mapping) else None
+        if not isinstance(above, int) or isinstance(above, bool) or above < 0:
+            raise PriceFileError(f"{model}.tiers[{i}].above_input_tokens={above!r}: expected a non-negative integer")
+        tiers.append((above, _rates(model, f"tiers[{i}]", tier)))
+    aliases = entry.get("aliases") or []
+    if not isinstance(aliases, list):
+        raise PriceFileError(f"{model}.aliases={aliases!r}: expected a list of model names")
+    price = Price(model=model, provider=str(entry.get("provider", "")),
+                  base=_rates(model, "price", entry), tiers=tuple(sorted(tiers, key=lambda t: t[0])))
+    return price, [str(a) for a in aliases]
+
+
+class PriceTable:
+    """Model → Price, looked up by normalised name (results cached per raw name)."""
+
+    def __init__(self, models: Mapping[str, Any]) -> None:
+        self._prices: dict[str, Price] = {}
+        for model, entry in models.items():
+            price, aliases = _parse_entry(model, entry)
+            for key in [model, *aliases]:
+                self._prices[normalize_model(key)] = price
+                self._prices[key.lower()] = price
+        self._cache: dict[str, Price | None] = {}
+
+    @classmethod
+    def load(cls, override_file: str | None = None) -> PriceTable:
+        """The shipped table, with `override_file` (same JSON shape) merged over it per model."""
+        shipped = json.loads(resources.files("vibes_sdk").joinpath("data/prices.json").read_text("utf-8"))
+        models = dict(shipped["models"])
+        if override_file:
+            try:
+                with open(override_file, encoding="utf-8") as fh:
+                    override = json.load(fh)
+            except OSError as exc:
+                raise PriceFileError(f"price_file={override_file!r}: cannot read it ({exc.strerror})") from None
+            except json.JSONDecodeError as exc:
+                raise PriceFileError(f"price_file={override_file!r}: not valid JSON ({exc})") from None
+            if not isinstance(override, Mapping) or not isinstance(override.get("models"), Mapping):
+                raise PriceFileError(f"price_file={override_file!r}: expected {{\"models\": {{name: prices}}}}")
+            models.update(override["models"])
+        return cls(models)
+
+    def lookup(self, model: Any) -> Price | None:
+        key = model if isinstance(model, str) else str(model)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        price = self._prices.get(key.lower()) or self._prices.get(normalize_model(key))
+        if len(self._cache) > 4096:  # bounded: model names come from callers
+            self._cache.clear()
+        self._cache[key] = price
+        return price
+
+    def cost(self, model: Any, usage: Usage) -> float | None:
+        price = self.lookup(model)
+        return None if price is None else cost_usd(price, usage)
+
+    def models(self) -> list[str]:
+        return sorted({p.model for p in self._prices.values()})
+
+
+# --------------------------------------------------------------- CostTracker
+class CostTracker:
+    """In-process cost view: totals today / this week / this month / all time, by model, session, agent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_day: dict[_dt.date, float] = {}
+        self._by_model: dict[str, float] = {}
+        self._by_session: dict[str, float] = {}
+        self._by_agent: dict[str, float] = {}
+        self._unpriced_calls = 0
+
+    def record(self, cost: float | None, *, model: str | None, session_id: str | None = None,
+               agent_name: str | None = None, when: _dt.date | None = None) -> None:
+        with self._lock:
+            if cost is None:
+                self._unpriced_calls += 1
+                return
+            day = when or _dt.date.today()
+            self._by_day[day] = self._by_day.get(day, 0.0) + cost
+            for table, key in ((self._by_model, model), (self._by_session, session_id),
+                               (self._by_agent, agent_name)):
+                if key:
+                    table[key] = table.get(key, 0.0) + cost
+
+    def _sum_days(self, days: Iterable[_dt.date]) -> float:
+        return sum(self._by_day.get(d, 0.0) for d in days)
+
+    def today(self) -> float:
+        with self._lock:
+            return self._by_day.get(_dt.date.today(), 0.0)
+
+    def this_week(self) -> float:
+        today = _dt.date.today()
+        start = today - _dt.timedelta(days=today.weekday())
+        with self._lock:
+            return sum(v for d, v in self._by_day.items() if start <= d <= today)
+
+    def this_month(self) -> float:
+        today = _dt.date.today()
+        with self._lock:
+            return sum(v for d, v in self._by_day.items() if (d.year, d.month) == (today.year, today.month))
+
+    def all_time(self) -> float:
+        with self._lock:
+            return sum(self._by_day.values())
+
+    def by_model(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._by_model)
+
+    def by_session(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._by_session)
+
+    def by_agent(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._by_agent)
+
+    @property
+    def unpriced_calls(self) -> int:
+        return self._unpriced_calls
+
+    def summary(self) -> dict[str, Any]:
+        return {"today": self.today(), "this_week": self.this_week(), "this_month": self.this_month(),
+                "all_time": self.all_time(), "by_model": self.by_model(), "by_session": self.by_session(),
+                "by_agent": self.by_agent(), "unpriced_calls": self.unpriced_calls}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_day.clear(); self._by_model.clear(); self._by_session.clear(); self._by_agent.clear()
+            self._unpriced_calls = 0
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()

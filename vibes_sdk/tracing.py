@@ -1,0 +1,554 @@
+"""Work units: task (invoke_agent), llm_call (inference), tool_call (execute_tool),
+workflow (invoke_workflow), and the ``@instrument`` decorator.
+
+Each is a sync and async context manager. Before init, after shutdown and when disabled
+they return shared no-op handles (the disabled path costs well under 2 µs). After init
+nothing here raises: SDK errors are swallowed, logged once and counted as drops.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import time
+from contextvars import ContextVar
+from typing import Any, Callable, TypeVar
+
+from opentelemetry import context as otel_context
+from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+
+from vibes_sdk import names
+from vibes_sdk._internal import guard
+from vibes_sdk._internal import runtime as _rt
+from vibes_sdk.context import _CTX, _SWARM, _text
+from vibes_sdk.cost import Usage
+
+F = TypeVar("F", bound=Callable[..., Any])
+_CURRENT_TASK: ContextVar[Task | None] = ContextVar("vibes_task", default=None)
+_CURRENT_LLM: ContextVar[LLMCall | None] = ContextVar("vibes_llm_call", default=None)
+_perf = time.perf_counter
+
+
+def _count(value: Any) -> int:
+    """Token counts from callers: garbage becomes 0, never an exception."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = int(value)  # numeric strings, numpy ints
+        except (TypeError, ValueError, OverflowError):
+            return 0
+    if value != value or value <= 0 or value == float("inf"):
+        return 0
+    return int(value)
+
+
+def _error_type(exc: BaseException) -> str:
+    return type(exc).__qualname__
+
+
+def _content(st: Any, value: Any) -> str | None:
+    """Opt-in content: JSON text, passed through the redaction hook, truncated."""
+    cfg = st.config
+    if not cfg.capture_content:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if cfg.redact is not None:
+        text = str(cfg.redact(text))
+    if len(text) > cfg.content_max_length:
+        text = text[: cfg.content_max_length] + "…[truncated]"
+    return text
+
+
+class _Unit:
+    """Shared enter/exit plumbing: attach the span as current, never raise."""
+
+    _where = "unit"
+    _signal = "traces"
+
+    def __init__(self) -> None:
+        self._span: Any = None
+        self._token: Any = None
+        self._start = 0.0
+        self._error: str | None = None
+        self._begun = False
+
+    def _begin(self, st: Any) -> None: ...
+    def _end(self, st: Any, exc: BaseException | None) -> None: ...
+
+    def __enter__(self) -> Any:
+        st = _rt.STATE
+        if st is not None:
+            try:
+                self._begin(st)
+                self._begun = True
+                if self._span is not None:
+                    self._token = otel_context.attach(set_span_in_context(self._span))
+            except Exception as err:  # noqa: BLE001
+                guard.suppressed(self._where + ".enter", err, self._signal)
+        self._start = _perf()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        st = _rt.STATE
+        try:
+            if st is not None and self._begun:
+                if exc is not None and self._error is None:
+                    self._error = _error_type(exc)
+                self._end(st, exc)
+        except Exception as err:  # noqa: BLE001
+            guard.suppressed(self._where + ".exit", err, self._signal)
+        finally:
+            if self._token is not None:
+                try:
+                    otel_context.detach(self._token)
+                except Exception:  # noqa: BLE001
+                    pass
+                self._token = None
+        return False
+
+    async def __aenter__(self) -> Any:
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        return self.__exit__(exc_type, exc, tb)
+
+    def set_error(self, error_type: Any) -> None:
+        """Mark the unit failed without an exception (e.g. an error response)."""
+        self._error = _text(error_type) or "error"
+
+    def set_attribute(self, key: Any, value: Any) -> None:
+        try:
+            if self._span is not None and isinstance(key, str):
+                self._span.set_attribute(key, value if isinstance(value, (str, bool, int, float)) else str(value))
+        except Exception as err:  # noqa: BLE001
+            guard.suppressed(self._where + ".set_attribute", err)
+
+    def _close_span(self, exc: BaseException | None, attrs: dict[str, Any]) -> None:
+        span = self._span
+        if span is None:
+            return
+        if self._error is not None:
+            attrs[names.ERROR_TYPE] = self._error
+            span.set_status(Status(StatusCode.ERROR, str(exc) if exc is not None else self._error))
+            if exc is not None:
+                span.record_exception(exc)
+        span.set_attributes(attrs)
+        span.end()
+
+
+# ------------------------------------------------------------------- llm_call
+class LLMCall(_Unit):
+    """Handle of one inference call: record usage, response and timing on it."""
+
+    _where = "llm_call"
+
+    def __init__(self, model: Any, provider: Any, operation: Any, attributes: Any) -> None:
+        super().__init__()
+        self.model = _text(model)
+        self.provider = _text(provider)
+        self.operation = _text(operation) or names.OP_CHAT
+        self._extra = attributes if isinstance(attributes, dict) else None
+        self._in = self._out = self._cr = self._cc = self._rs = 0
+        self._recorded = False
+        self._foreign: list[Usage] = []
+        self._response_model: str | None = None
+        self._response_id: str | None = None
+        self._finish: list[str] | None = None
+        self._ttfc: float | None = None
+        self._llm_token: Any = None
+        self._ctx: Any = None
+        self.cost_usd: float | None = None
+
+    def _begin(self, st: Any) -> None:
+        ctx = self._ctx = _CTX.get()
+        if self.model is None:
+            self.model = ctx.model
+        attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: self.operation}
+        if self.provider:
+            attrs[names.GEN_AI_PROVIDER_NAME] = self.provider
+        if self.model:
+            attrs[names.GEN_AI_REQUEST_MODEL] = self.model
+        if self._extra:
+            for k, v in self._extra.items():
+                if isinstance(k, str) and isinstance(v, (str, bool, int, float)):
+                    attrs.setdefault(k, v)
+        self._span = st.tracer.start_span(names.span_name(self.operation, self.model),
+                                          kind=SpanKind.CLIENT, attributes=attrs)
+        self._llm_token = _CURRENT_LLM.set(self)
+        task = _CURRENT_TASK.get()
+        if task is not None:
+            task.inference_calls += 1
+
+    def record_usage(self, input_tokens: Any = 0, output_tokens: Any = 0, *,
+                     cache_read_tokens: Any = 0, cache_creation_tokens: Any = 0,
+                     reasoning_tokens: Any = 0, cache_write_tokens: Any = 0) -> None:
+        """Add token counts (semconv meaning: input INCLUDES cache read/creation, output
+        INCLUDES reasoning). Calls add up, so streamed deltas can be recorded as they come."""
+        self._in += _count(input_tokens)
+        self._out += _count(output_tokens)
+        self._cr += _count(cache_read_tokens)
+        self._cc += _count(cache_creation_tokens) + _count(cache_write_tokens)
+        self._rs += _count(reasoning_tokens)
+        self._recorded = True
+
+    def set_response(self, model: Any = None, id: Any = None, finish_reasons: Any = None) -> None:  # noqa: A002
+        self._response_model = _text(model) or self._response_model
+        self._response_id = _text(id) or self._response_id
+        if finish_reasons is not None:
+            if isinstance(finish_reasons, (list, tuple)):
+                self._finish = [str(r) for r in finish_reasons][:16]
+            else:
+                self._finish = [str(finish_reasons)]
+
+    def first_chunk(self) -> None:
+        """Mark the first streamed chunk now (only the first call counts)."""
+        if self._ttfc is None and self._start:
+            self._ttfc = _perf() - self._start
+
+    def record_time_to_first_chunk(self, seconds: Any) -> None:
+        try:
+            value = float(seconds)
+        except (TypeError, ValueError):
+            return
+        if value >= 0 and value == value:
+            self._ttfc = value
+
+    def record_input(self, messages: Any, *, system_instructions: Any = None) -> None:
+        """Prompt content: recorded only with capture_content on (redacted, truncated)."""
+        self._record_content(names.GEN_AI_INPUT_MESSAGES, messages)
+        if system_instructions is not None:
+            self._record_content(names.GEN_AI_SYSTEM_INSTRUCTIONS, system_instructions)
+
+    def record_output(self, messages: Any) -> None:
+        self._record_content(names.GEN_AI_OUTPUT_MESSAGES, messages)
+
+    def _record_content(self, key: str, value: Any) -> None:
+        st = _rt.STATE
+        if st is None or self._span is None or not st.config.capture_content:
+            return
+        try:
+            text = _content(st, value)
+            if text is not None:
+                self._span.set_attribute(key, text)
+        except Exception as err:  # noqa: BLE001
+            guard.suppressed("llm_call.content", err)
+
+    def _adopt_foreign(self, usage: Usage, attrs: Any) -> None:
+        """A foreign GenAI span ended inside this call (e.g. openai-v2 instrumentation)."""
+        self._foreign.append(usage)
+        if self._response_model is None:
+            self._response_model = _text(attrs.get(names.GEN_AI_RESPONSE_MODEL))
+
+    def _end(self, st: Any, exc: BaseException | None) -> None:
+        duration = _perf() - self._start
+        if self._llm_token is not None:
+            try:
+                _CURRENT_LLM.reset(self._llm_token)
+            except ValueError:
+                pass
+        if not self._recorded and self._foreign:  # the caller recorded nothing: use the nested spans'
+            for u in self._foreign:
+                self._in += u.input_tokens; self._out += u.output_tokens
+                self._cr += u.cache_read_tokens; self._cc += u.cache_creation_tokens
+                self._rs += u.reasoning_tokens
+        ctx = self._ctx
+        usage = Usage(self._in, self._out, self._cr, self._cc, self._rs)
+        cost = self.cost_usd = st.account(
+            operation=self.operation, provider=self.provider, model=self.model, usage=usage,
+            agent_name=ctx.agent_name, cost_center=ctx.cost_center, session_id=ctx.session_id,
+            price_model=self._response_model)
+        base, per_type = st.model_labels(self.operation, self.provider, self.model,
+                                         ctx.agent_name, ctx.cost_center)
+        inst = st.inst
+        inst.token_usage.record(self._in, per_type[names.TOKEN_INPUT])
+        inst.token_usage.record(self._out, per_type[names.TOKEN_OUTPUT])
+        inst.op_duration.record(duration, base if self._error is None
+                                else {**base, names.ERROR_TYPE: self._error})
+        if self._ttfc is not None:
+            inst.ttfc.record(self._ttfc, base)
+        if self._span is None:
+            return
+        attrs: dict[str, Any] = {
+            names.GEN_AI_USAGE_INPUT_TOKENS: self._in,
+            names.GEN_AI_USAGE_OUTPUT_TOKENS: self._out,
+        }
+        if self._cr:
+            attrs[names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self._cr
+        if self._cc:
+            attrs[names.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = self._cc
+        if self._rs:
+            attrs[names.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = self._rs
+        if self._response_model:
+            attrs[names.GEN_AI_RESPONSE_MODEL] = self._response_model
+        if self._response_id:
+            attrs[names.GEN_AI_RESPONSE_ID] = self._response_id
+        if self._finish:
+            attrs[names.GEN_AI_RESPONSE_FINISH_REASONS] = self._finish
+        if cost is None:
+            attrs[names.VIBES_COST_UNPRICED] = True
+        else:
+            attrs[names.VIBES_COST_USD] = cost
+        self._close_span(exc, attrs)
+
+
+# ----------------------------------------------------------------------- task
+class Task(_Unit):
+    """An agent task (``invoke_agent {agent}``): counts the LLM and tool calls inside it."""
+
+    _where = "task"
+
+    def __init__(self, name: Any, agent_name: Any, agent_id: Any) -> None:
+        super().__init__()
+        self.name = _text(name)
+        self.agent_name = _text(agent_name)
+        self.agent_id = _text(agent_id)
+        self.inference_calls = 0
+        self.tool_calls = 0
+        self._task_token: Any = None
+        self._swarm: Any = None
+        self._ctx: Any = None
+
+    def _count(self, operation: str) -> None:
+        if operation == names.OP_EXECUTE_TOOL:
+            self.tool_calls += 1
+        else:
+            self.inference_calls += 1
+
+    def _begin(self, st: Any) -> None:
+        ctx = self._ctx = _CTX.get()
+        self.agent_name = self.agent_name or ctx.agent_name
+        self.agent_id = self.agent_id or ctx.agent_id
+        attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: names.OP_INVOKE_AGENT}
+        if self.agent_name:
+            attrs[names.GEN_AI_AGENT_NAME] = self.agent_name
+        if self.agent_id:
+            attrs[names.GEN_AI_AGENT_ID] = self.agent_id
+        if self.name:
+            attrs[names.VIBES_TASK_NAME] = self.name
+        self._span = st.tracer.start_span(
+            names.span_name(names.OP_INVOKE_AGENT, self.agent_name or self.name),
+            kind=SpanKind.INTERNAL, attributes=attrs)
+        self._task_token = _CURRENT_TASK.set(self)
+        self._swarm = _SWARM.get()
+        if self._swarm is not None:
+            self._swarm._task(self.agent_id, +1)
+
+    def _end(self, st: Any, exc: BaseException | None) -> None:
+        duration = _perf() - self._start
+        if self._task_token is not None:
+            try:
+                _CURRENT_TASK.reset(self._task_token)
+            except ValueError:
+                pass
+        if self._swarm is not None:
+            self._swarm._task(self.agent_id, -1)
+        labels: dict[str, Any] = {}
+        if self.agent_name:
+            labels[names.GEN_AI_AGENT_NAME] = self.agent_name
+        if self._ctx.cost_center:
+            labels[names.VIBES_COST_CENTER] = self._ctx.cost_center
+        inst = st.inst
+        inst.task_duration.record(duration, labels if self._error is None
+                                  else {**labels, names.ERROR_TYPE: self._error})
+        inst.task_inference_calls.record(self.inference_calls, labels)
+        inst.task_tool_calls.record(self.tool_calls, labels)
+        self._close_span(exc, {names.VIBES_TASK_INFERENCE_CALLS: self.inference_calls,
+                               names.VIBES_TASK_TOOL_CALLS: self.tool_calls})
+
+
+# ------------------------------------------------------------------ tool_call
+class ToolCall(_Unit):
+    """One tool execution (``execute_tool {name}``)."""
+
+    _where = "tool_call"
+
+    def __init__(self, name: Any, call_id: Any, tool_type: Any, arguments: Any) -> None:
+        super().__init__()
+        self.name = _text(name) or "tool"
+        self.call_id = _text(call_id)
+        self.tool_type = _text(tool_type)
+        self._arguments = arguments
+        self._ctx: Any = None
+
+    def _begin(self, st: Any) -> None:
+        self._ctx = _CTX.get()
+        attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: names.OP_EXECUTE_TOOL,
+                                 names.GEN_AI_TOOL_NAME: self.name}
+        if self.call_id:
+            attrs[names.GEN_AI_TOOL_CALL_ID] = self.call_id
+        if self.tool_type:
+            attrs[names.GEN_AI_TOOL_TYPE] = self.tool_type
+        if self._arguments is not None and st.config.capture_content:
+            text = _content(st, self._arguments)
+            if text is not None:
+                attrs[names.GEN_AI_TOOL_CALL_ARGUMENTS] = text
+        self._span = st.tracer.start_span(names.span_name(names.OP_EXECUTE_TOOL, self.name),
+                                          kind=SpanKind.INTERNAL, attributes=attrs)
+        task = _CURRENT_TASK.get()
+        if task is not None:
+            task.tool_calls += 1
+
+    def record_result(self, result: Any) -> None:
+        """Tool result content: recorded only with capture_content on (redacted, truncated)."""
+        st = _rt.STATE
+        if st is None or self._span is None or not st.config.capture_content:
+            return
+        try:
+            text = _content(st, result)
+            if text is not None:
+                self._span.set_attribute(names.GEN_AI_TOOL_CALL_RESULT, text)
+        except Exception as err:  # noqa: BLE001
+            guard.suppressed("tool_call.record_result", err)
+
+    def _end(self, st: Any, exc: BaseException | None) -> None:
+        labels: dict[str, Any] = {names.GEN_AI_TOOL_NAME: self.name}
+        if self._ctx.agent_name:
+            labels[names.GEN_AI_AGENT_NAME] = self._ctx.agent_name
+        if self._error is not None:
+            labels[names.ERROR_TYPE] = self._error
+        st.inst.tool_duration.record(_perf() - self._start, labels)
+        self._close_span(exc, {})
+
+
+# ------------------------------------------------------------- workflow, span
+class Workflow(_Unit):
+    _where = "workflow"
+
+    def __init__(self, name: Any) -> None:
+        super().__init__()
+        self.name = _text(name)
+
+    def _begin(self, st: Any) -> None:
+        attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: names.OP_INVOKE_WORKFLOW}
+        if self.name:
+            attrs[names.GEN_AI_WORKFLOW_NAME] = self.name
+        self._span = st.tracer.start_span(names.span_name(names.OP_INVOKE_WORKFLOW, self.name),
+                                          kind=SpanKind.INTERNAL, attributes=attrs)
+
+    def _end(self, st: Any, exc: BaseException | None) -> None:
+        self._close_span(exc, {})
+
+
+class _PlainSpan(_Unit):
+    _where = "span"
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def _begin(self, st: Any) -> None:
+        self._span = st.tracer.start_span(self.name, kind=SpanKind.INTERNAL)
+
+    def _end(self, st: Any, exc: BaseException | None) -> None:
+        self._close_span(exc, {})
+
+
+class _Noop:
+    """Shared handle when the SDK is off: every method exists and does nothing."""
+
+    __slots__ = ()
+    cost_usd = None
+    inference_calls = tool_calls = 0
+
+    def __enter__(self) -> _Noop:
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+    async def __aenter__(self) -> _Noop:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return False
+
+    def _noop(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    record_usage = set_response = first_chunk = record_time_to_first_chunk = _noop
+    record_input = record_output = record_result = set_error = set_attribute = _noop
+
+
+NOOP = _Noop()
+
+
+# -------------------------------------------------------------- public calls
+def llm_call(model: Any = None, provider: Any = None, operation: Any = names.OP_CHAT,
+             attributes: Any = None) -> LLMCall | _Noop:
+    """One inference call: ``with llm_call(model="gpt-4o", provider="openai") as call: ...``."""
+    if _rt.STATE is None:
+        return NOOP
+    return LLMCall(model, provider, operation, attributes)
+
+
+def task(name: Any = None, *, agent: Any = None, agent_id: Any = None) -> Task | _Noop:
+    """An agent task: ``invoke_agent {agent}`` span, duration, inference/tool calls per task."""
+    if _rt.STATE is None:
+        return NOOP
+    return Task(name, agent, agent_id)
+
+
+def tool_call(name: Any, *, call_id: Any = None, tool_type: Any = "function",
+              arguments: Any = None) -> ToolCall | _Noop:
+    if _rt.STATE is None:
+        return NOOP
+    return ToolCall(name, call_id, tool_type, arguments)
+
+
+def workflow(name: Any) -> Workflow | _Noop:
+    if _rt.STATE is None:
+        return NOOP
+    return Workflow(name)
+
+
+_KINDS: dict[str, Callable[[str], Any]] = {
+    "span": _PlainSpan,
+    "task": lambda n: task(n),
+    "tool": lambda n: tool_call(n),
+    "workflow": lambda n: workflow(n),
+}
+
+
+def instrument(fn: Any = None, *, name: Any = None, kind: str = "span") -> Any:
+    """Decorate a sync, async, generator or async-generator function with a span.
+
+    ``kind``: ``span`` (plain), ``task``, ``tool`` or ``workflow``.
+    """
+    def decorate(func: F) -> F:
+        if not callable(func):
+            return func
+        span_name = _text(name) or getattr(func, "__qualname__", None) or "function"
+        factory = _KINDS.get(kind, _PlainSpan)
+
+        def scope() -> Any:
+            return factory(span_name) if _rt.STATE is not None else NOOP
+
+        if inspect.isasyncgenfunction(func):
+            @functools.wraps(func)
+            async def agen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with scope():
+                    async for item in func(*args, **kwargs):
+                        yield item
+            return agen_wrapper  # type: ignore[return-value]
+        if inspect.iscoroutinefunction(func):
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with scope():
+                    return await func(*args, **kwargs)
+            return async_wrapper  # type: ignore[return-value]
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with scope():
+                    return (yield from func(*args, **kwargs))
+            return gen_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with scope():
+                return func(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+
+    if fn is not None and callable(fn):
+        return decorate(fn)
+    return decorate
