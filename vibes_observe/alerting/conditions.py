@@ -1,0 +1,88 @@
+"""Alert condition templates: each turns a few parameters into a PromQL condition.
+
+A condition is true (the expression returns series) while the alert should be pending
+or firing; ``for:`` lives on the alert, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vibes_observe.alerting import promql
+
+
+def _num(value: float) -> str:
+    return repr(float(value)) if float(value) != int(value) else str(int(value))
+
+
+@dataclass(frozen=True)
+class MetricAbove:
+    query: str
+    threshold: float
+
+    def expr(self) -> str:
+        return f"{self.query} > {_num(self.threshold)}"
+
+
+@dataclass(frozen=True)
+class MetricBelow:
+    query: str
+    threshold: float
+
+    def expr(self) -> str:
+        return f"{self.query} < {_num(self.threshold)}"
+
+
+@dataclass(frozen=True)
+class RateOfChange:
+    """``query`` changed by more than ``percent`` % compared with ``window`` ago.
+
+    A positive ``percent`` catches rises, a negative one drops. Series that were 0 a
+    window ago are left out (a change from nothing has no percentage).
+    """
+
+    query: str
+    window: str
+    percent: float
+    step: str = "1m"
+
+    def expr(self) -> str:
+        before = f"last_over_time(({self.query})[{self.step}:{self.step}] offset {self.window})"
+        change = f"(({self.query}) - {before}) / ({before} != 0) * 100"
+        op = ">" if self.percent >= 0 else "<"
+        return f"{change} {op} {_num(self.percent)}"
+
+
+@dataclass(frozen=True)
+class ErrorRate:
+    """Share of failed operations above ``threshold`` (0..1) over ``window``."""
+
+    metric: str  # a request-count counter (a histogram's _count)
+    error_label: str
+    keys: tuple[str, ...]
+    window: str
+    threshold: float
+
+    def ratio(self) -> str:
+        errors = promql.rate_sum(self.metric, self.keys, self.window, **{self.error_label: "!"})
+        total = promql.rate_sum(self.metric, self.keys, self.window)
+        return f"({errors}) / ({total})"
+
+    def expr(self) -> str:
+        return f"{self.ratio()} > {_num(self.threshold)}"
+
+
+@dataclass(frozen=True)
+class CostExceeds:
+    """Cost in the current calendar period (day/week/month, UTC) reached ``amount`` USD."""
+
+    amount: float
+    period: str
+    scope: dict[str, str]
+
+    def spent(self) -> str:
+        metric = promql.cost_period_metric(self.period)
+        return f"sum({metric}{promql.budget_scope(self.scope)})"
+
+    def expr(self) -> str:
+        return f"{self.spent()} >= {_num(self.amount)}"

@@ -1,0 +1,105 @@
+"""PromQL builders shared by the rules and the dashboards.
+
+The counting choices (documented in docs/alerting.md, "How cost is counted"):
+
+* **Ledger.** ``increase()`` extrapolates to the window edges and never counts the
+  first sample of a new series, so a short-lived agent that exports one cumulative
+  cost of $0.40 and exits would show $0.00. The ledger rules instead record, every
+  ledger step, the exact per-series difference to the previous value: a new series
+  counts in full, a counter reset counts the new value, a stale series counts
+  nothing. Totals are then ``sum_over_time`` of the recorded increments: exact.
+* **Calendar periods.** "Today" is the sum of the increments recorded since 00:00
+  UTC, "this week" since Monday 00:00 UTC, "this month" since the 1st 00:00 UTC;
+  ``increase(x[1d])`` would be a rolling 24 h instead. PromQL ranges are constants,
+  so the period rules sum aligned hour blocks and minute blocks masked by a period
+  index compared with the evaluation time (``@ end()``).
+"""
+
+from __future__ import annotations
+
+from vibes_observe.alerting import defaults
+
+#: How far back the ledger looks for a series' previous value. A series silent for
+#: longer that comes back with its old cumulative total would be counted again.
+LEDGER_LOOKBACK = "1h"
+
+# Evaluation time inside nested subqueries: a 1 s subquery pinned to the query end.
+_EVAL_TIME = "max_over_time(vector(time())[1s:1s] @ end())"
+
+
+def matchers(**labels: str | None) -> str:
+    """``{a="x",b=~"y"}`` from keyword args; a value starting with ``~`` is a regex."""
+    parts = []
+    for key, value in labels.items():
+        if value is None:
+            continue
+        if value.startswith("~"):
+            parts.append(f'{key}=~"{value[1:]}"')
+        elif value.startswith("!"):
+            parts.append(f'{key}!="{value[1:]}"')
+        else:
+            parts.append(f'{key}="{value}"')
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def by(keys: tuple[str, ...] | list[str]) -> str:
+    return "by (" + ", ".join(keys) + ")"
+
+
+def ledger(metric: str, keys: tuple[str, ...], step: str) -> str:
+    """Exact increase of ``metric`` since the previous ledger step, summed by ``keys``."""
+    prev = f"last_over_time({metric}[{LEDGER_LOOKBACK}] offset {step})"
+    return f"sum {by(keys)} (({metric} - {prev}) >= 0 or {metric})"
+
+
+def _period_index(period: str, t: str) -> str:
+    """Index of the calendar period (UTC) containing the time vector ``t``."""
+    if period == "day":
+        return f"floor(({t}) / 86400)"
+    if period == "week":  # 1970-01-01 was a Thursday: +3 days puts Monday at 0
+        return f"floor((({t}) / 86400 + 3) / 7)"
+    if period == "month":
+        return f"(year({t}) * 12 + month({t}))"
+    raise ValueError(f"unknown period {period!r}")
+
+
+def period_total(increments: str, period: str, keys: tuple[str, ...]) -> str:
+    """Sum of ledger ``increments`` recorded in the current calendar period (UTC)."""
+    max_range = {"day": "1d", "week": "1w", "month": "31d"}[period]
+    block_t = "vector(time() - 1)"  # a block (s-1h, s] belongs to the period of s-1s
+    hours = (f"sum_over_time((sum_over_time({increments}[3599999ms]) and on() "
+             f"({_period_index(period, block_t)} == scalar({_period_index(period, _EVAL_TIME)})))"
+             f"[{max_range}:1h])")
+    minutes = (f"sum_over_time((sum_over_time({increments}[59999ms]) and on() "
+               f"(floor(({block_t}) / 3600) == scalar(floor({_EVAL_TIME} / 3600))))[1h:1m])")
+    return (f'sum {by(keys)} (label_replace({hours}, "vibes_block", "hours", "", "") '
+            f'or label_replace({minutes}, "vibes_block", "minutes", "", ""))')
+
+
+def period_remaining_seconds(period: str) -> str:
+    """Seconds left in the current calendar period (UTC), as a scalar expression."""
+    if period == "day":
+        return "(86400 - time() % 86400)"
+    if period == "week":
+        return "(604800 - (time() + 259200) % 604800)"
+    if period == "month":
+        return ("(scalar(days_in_month()) * 86400 - ((scalar(day_of_month()) - 1) * 86400 "
+                "+ time() % 86400))")
+    raise ValueError(f"unknown period {period!r}")
+
+
+def rate_sum(metric: str, keys: tuple[str, ...], window: str, **labels: str | None) -> str:
+    return f"sum {by(keys)} (rate({metric}{matchers(**labels)}[{window}]))"
+
+
+def quantile(q: float, bucket: str, keys: tuple[str, ...], window: str, **labels: str | None) -> str:
+    return (f"histogram_quantile({q}, sum {by(tuple(keys) + ('le',))} "
+            f"(rate({bucket}{matchers(**labels)}[{window}])))")
+
+
+def budget_scope(scope: dict[str, str]) -> str:
+    return matchers(**scope)
+
+
+def cost_period_metric(period: str) -> str:
+    return defaults.COST_PERIOD.format(period=period)

@@ -1,0 +1,374 @@
+"""Prometheus recording and alerting rules, generated from ``defaults`` + the user config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from vibes_observe.alerting import defaults as d
+from vibes_observe.alerting import promql
+from vibes_observe.alerting.conditions import CostExceeds, ErrorRate, MetricAbove
+from vibes_observe.alerting.config import AlertingConfig, Budget
+
+RECORDING_FILE = "vibes-recording.yml"
+ALERTS_FILE = "vibes-alerts.yml"
+
+
+@dataclass(frozen=True)
+class Runbook:
+    meaning: str
+    impact: str
+    diagnosis: tuple[str, ...]  # each item: a sentence, then the exact query/command
+    mitigation: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    component: str
+    severity: str
+    expr: str
+    for_: str
+    summary: str
+    description: str
+    runbook: Runbook
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ recording
+def ledger_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
+    step = cfg.ledger_interval
+    sources = (
+        (d.LEDGER_COST, d.COST, d.MODEL_KEYS),
+        (d.LEDGER_TOKENS, d.TOKENS, d.MODEL_KEYS + (d.TOKEN_TYPE,)),
+        (d.LEDGER_REQUESTS, d.REQUESTS, d.MODEL_KEYS + (d.ERROR_TYPE,)),
+        (d.LEDGER_UNPRICED, d.UNPRICED, d.MODEL_KEYS),
+        (d.LEDGER_TOOL_CALLS, d.TOOL_CALLS, d.TOOL_KEYS + (d.ERROR_TYPE,)),
+    )
+    return [{"record": rec, "expr": promql.ledger(metric, keys, step)} for rec, metric, keys in sources]
+
+
+def cost_period_rules() -> list[dict[str, Any]]:
+    return [{"record": promql.cost_period_metric(p),
+             "expr": promql.period_total(d.LEDGER_COST, p, d.MODEL_KEYS)} for p in d.PERIODS]
+
+
+def _budget_labels(b: Budget) -> dict[str, str]:
+    return {"budget": b.name, "period": b.period}
+
+
+def budget_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
+    fc = cfg.thresholds["budget_forecast"]
+    rules: list[dict[str, Any]] = []
+    for b in cfg.budgets:
+        labels = _budget_labels(b)
+        scope = promql.budget_scope(b.scope)
+        rules.append({"record": d.BUDGET_LIMIT, "expr": f"vector({b.amount!r})", "labels": labels})
+        rules.append({"record": d.BUDGET_SPENT,
+                      "expr": f"{CostExceeds(b.amount, b.period, b.scope).spent()} or vector(0)",
+                      "labels": labels})
+        for window in (fc["short_window"], fc["long_window"]):
+            rules.append({"record": d.BUDGET_BURN.format(window=window),
+                          "expr": f"(sum(sum_over_time({d.LEDGER_COST}{scope}[{window}])) or vector(0))"
+                                  f" / {promql_seconds(window)}",
+                          "labels": labels})
+    return rules
+
+
+def promql_seconds(duration: str) -> int:
+    """Seconds in a Prometheus duration string (validated by config)."""
+    import re
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    total = sum(int(num) * units[unit] for num, unit in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", duration))
+    return int(total)
+
+
+def shared_rate_rules() -> list[dict[str, Any]]:
+    w = d.RATE_WINDOW
+    keys = (d.JOB, d.MODEL)
+    rules = [
+        {"record": d.LLM_REQUEST_RATE, "expr": promql.rate_sum(d.REQUESTS, d.MODEL_KEYS + (d.ERROR_TYPE,), w)},
+        {"record": d.LLM_ERROR_RATIO,
+         "expr": ErrorRate(d.REQUESTS, d.ERROR_TYPE, keys, w, 0).ratio()},
+        {"record": d.TOOL_ERROR_RATIO,
+         "expr": ErrorRate(d.TOOL_CALLS, d.ERROR_TYPE, d.TOOL_KEYS, w, 0).ratio()},
+    ]
+    for q in (50, 95, 99):
+        rules.append({"record": d.LLM_LATENCY_QUANTILE.format(q=q),
+                      "expr": promql.quantile(q / 100, d.LATENCY_BUCKET, keys, w)})
+    return rules
+
+
+# ------------------------------------------------------------------ alerts
+def _q(query: str) -> str:
+    return f"curl -sG http://127.0.0.1:9090/api/v1/query --data-urlencode 'query={query}'"
+
+
+def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
+    t = cfg.thresholds["llm_error_rate"]
+    keys = (d.JOB, d.MODEL)
+    by_type = promql.rate_sum(d.REQUESTS, keys + (d.ERROR_TYPE,), t["window"], **{d.ERROR_TYPE: "!"})
+    err_rb = Runbook(
+        meaning=f"More than the threshold share of GenAI calls of one service and model failed "
+                f"(`{d.ERROR_TYPE}` set on `{d.REQUESTS}`) over {t['window']}.",
+        impact="Agents retry, stall or give wrong answers; retries also cost money.",
+        diagnosis=(f"Which error types: `{_q(by_type)}`",
+                   "Failed calls with their traces: `vibes observe traces --errors --since 30m`",
+                   "Provider status page and the agent's logs: `vibes observe logs --level error --since 30m`"),
+        mitigation=("Rate limited (429): lower concurrency or move traffic to another model.",
+                    "Auth errors: rotate the API key the agent uses.",
+                    "Provider outage: fail over to another provider, or pause the agents."),
+    )
+    alerts = [
+        Alert("LLMErrorRateHigh", "llm", sev, ErrorRate(d.REQUESTS, d.ERROR_TYPE, keys, t["window"], t[sev]).expr(),
+              t["for"], "Many LLM calls are failing.",
+              "{{ $value | humanizePercentage }} of LLM calls of {{ $labels.job }} to model "
+              f"{{{{ $labels.{d.MODEL} }}}} failed over the last {t['window']} "
+              f"(threshold {t[sev]:.0%}).", err_rb)
+        for sev in ("warning", "critical")
+    ]
+    lat = cfg.thresholds["llm_latency"]
+    q = float(lat["quantile"])
+    alerts.append(Alert(
+        "LLMLatencyHigh", "llm", "warning",
+        MetricAbove(promql.quantile(q, d.LATENCY_BUCKET, keys, lat["window"]), lat["warning_seconds"]).expr(),
+        lat["for"], "LLM calls are slow.",
+        f"p{q * 100:g} latency of LLM calls of {{{{ $labels.job }}}} to {{{{ $labels.{d.MODEL} }}}} is "
+        f"{{{{ $value | humanizeDuration }}}} (threshold {lat['warning_seconds']:g}s).",
+        Runbook(
+            meaning=f"The p{q * 100:g} of `{d.LATENCY_BUCKET}` over {lat['window']} is above "
+                    f"{lat['warning_seconds']:g} s for one service and model.",
+            impact="Users wait; agents may hit their own timeouts and retry.",
+            diagnosis=(f"Latency per model: `{_q(promql.quantile(q, d.LATENCY_BUCKET, (d.MODEL,), lat['window']))}`",
+                       f"Time to first chunk: `{_q(promql.quantile(q, d.TTFC_BUCKET, (d.MODEL,), lat['window']))}`",
+                       "Slowest traces: `vibes observe traces --min-duration 30s --since 1h`"),
+            mitigation=("Check the provider status page.", "Lower max output tokens or switch to a faster model.",
+                        "Raise alerting.thresholds.llm_latency.warning_seconds if long calls are expected."))))
+    up = cfg.thresholds["unpriced_model"]
+    unpriced = f"sum by ({d.JOB}, {d.MODEL}) (sum_over_time({d.LEDGER_UNPRICED}[{up['window']}]))"
+    alerts.append(Alert(
+        "LLMUnpricedModelSeen", "cost", "warning", MetricAbove(unpriced, 0).expr(), up["for"],
+        "A model without a price is in use: its cost is unknown.",
+        f"{{{{ $labels.job }}}} made {{{{ $value }}}} calls to model {{{{ $labels.{d.MODEL} }}}} in the last "
+        f"{up['window']}; the price table has no entry, so cost totals and budgets leave them out.",
+        Runbook(
+            meaning=f"`{d.UNPRICED}` grew: calls to a model missing from the price table.",
+            impact="Cost dashboards and budgets under-count: these calls are not priced at $0, they are unknown.",
+            diagnosis=(f"Which models: `{_q(unpriced)}`",
+                       "The SDK price table: `python -c 'import vibes_sdk.cost as c; print(c.__file__)'`"),
+            mitigation=("Add the model's price to the SDK price table (or a price override in the SDK config).",
+                        "If the name is an alias (a dated snapshot), map it to its base model."))))
+    return alerts
+
+
+def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
+    t = cfg.thresholds["tool_error_rate"]
+    ratio = ErrorRate(d.TOOL_CALLS, d.ERROR_TYPE, d.TOOL_KEYS, t["window"], t["warning"])
+    it = cfg.thresholds["agent_iterations"]
+    w = it["window"]
+    over = (f"sum by ({d.JOB}, {d.AGENT}) (increase({d.TASK_CALLS_BUCKET}{{le=\"+Inf\"}}[{w}])) - "
+            f"sum by ({d.JOB}, {d.AGENT}) (increase({d.TASK_CALLS_BUCKET}{{le=\"{it['max_calls']}\"}}[{w}]))")
+    return [
+        Alert("ToolErrorRateHigh", "agents", "warning", ratio.expr(), t["for"], "Many tool calls are failing.",
+              f"{{{{ $value | humanizePercentage }}}} of calls to tool {{{{ $labels.{d.TOOL} }}}} by agent "
+              f"{{{{ $labels.{d.AGENT} }}}} ({{{{ $labels.job }}}}) failed over {t['window']}.",
+              Runbook(
+                  meaning=f"The share of `{d.TOOL_CALLS}` with `{d.ERROR_TYPE}` set is above "
+                          f"{t['warning']:.0%} for one agent and tool.",
+                  impact="Agents loop on failing tools, burn tokens and may give up on tasks.",
+                  diagnosis=(f"Error types: `{_q(promql.rate_sum(d.TOOL_CALLS, (d.TOOL, d.ERROR_TYPE), t['window'], **{d.ERROR_TYPE: '!'}))}`",
+                             "Failing tool spans: `vibes observe traces --operation execute_tool --errors --since 1h`"),
+                  mitigation=("Fix or disable the failing tool; check its credentials and the API it calls.",))),
+        Alert("AgentIterationRunaway", "agents", "warning", MetricAbove(over, 0).expr(), it["for"],
+              "An agent task is making too many LLM calls.",
+              f"{{{{ $value }}}} task(s) of agent {{{{ $labels.{d.AGENT} }}}} ({{{{ $labels.job }}}}) made more "
+              f"than {it['max_calls']} LLM calls in the last {w}.",
+              Runbook(
+                  meaning=f"`{d.TASK_CALLS_BUCKET}` counted tasks above the {it['max_calls']}-calls bucket.",
+                  impact="A looping agent burns tokens and money without finishing its task.",
+                  diagnosis=(f"Tasks over the limit per agent: `{_q(over)}`",
+                             "The agent's long traces: `vibes observe traces --operation invoke_agent --since 1h`"),
+                  mitigation=("Stop the runaway agent; add an iteration cap to its loop.",
+                              "Check for a tool returning the same error forever (see ToolErrorRateHigh)."))),
+    ]
+
+
+def cost_alerts(cfg: AlertingConfig) -> list[Alert]:
+    out: list[Alert] = []
+    fe = cfg.thresholds["budget_exceeded"]
+    fc = cfg.thresholds["budget_forecast"]
+    today_by_model = f"sum by ({d.MODEL}, {d.AGENT}) ({promql.cost_period_metric('day')})"
+    exceeded_rb = Runbook(
+        meaning="Spend in the budget's current calendar period (UTC) reached its amount.",
+        impact="Money beyond the planned budget is being spent right now.",
+        diagnosis=(f"Spend per budget: `{_q(d.BUDGET_SPENT)}`",
+                   f"Today's spend by model and agent: `{_q(today_by_model)}`",
+                   "Costliest sessions: `vibes observe cost --by session --since 24h`"),
+        mitigation=("Pause or throttle the agents in the budget's scope.",
+                    "Move work to a cheaper model.",
+                    "If the spend is expected, raise the budget in the stack config (alerting.budgets) and `make up`."),
+    )
+    forecast_rb = Runbook(
+        meaning=(f"At the burn rate of both the last {fc['long_window']} and the last {fc['short_window']}, "
+                 "spend will pass the budget before its period ends (multi-window burn-rate forecast)."),
+        impact="The budget will be exceeded unless spending slows down.",
+        diagnosis=(f"Spend and burn rates: `{_q(d.BUDGET_SPENT)}` and "
+                   f"`{_q(d.BUDGET_BURN.format(window=fc['short_window']))}` (USD per second)",
+                   "Where the spend comes from: the Vibes / Cost dashboard, or `vibes observe cost --since 6h`"),
+        mitigation=("Slow down or pause the biggest spender.", "Raise the budget if the spend is planned."),
+    )
+    for b in cfg.budgets:
+        labels = _budget_labels(b)
+        scope = ", ".join(f"{k}={v}" for k, v in b.scope.items()) or "all spend"
+        out.append(Alert(
+            "CostBudgetExceeded", "cost", "critical", CostExceeds(b.amount, b.period, b.scope).expr(), fe["for"],
+            "A cost budget is exceeded.",
+            f"Budget {b.name} ({scope}): ${{{{ $value | printf \"%.2f\" }}}} spent this {b.period} (UTC), "
+            f"budget ${b.amount:.2f}.", exceeded_rb, labels))
+        sel = f'{{budget="{b.name}"}}'
+        remaining = promql.period_remaining_seconds(b.period)
+        short = d.BUDGET_BURN.format(window=fc["short_window"])
+        long_ = d.BUDGET_BURN.format(window=fc["long_window"])
+        expr = (f"({d.BUDGET_SPENT}{sel} + {long_}{sel} * {remaining} > {b.amount!r}) "
+                f"and ({d.BUDGET_SPENT}{sel} + {short}{sel} * {remaining} > {b.amount!r}) "
+                f"and ({d.BUDGET_SPENT}{sel} < {b.amount!r})")
+        out.append(Alert(
+            "CostBudgetForecastExceeded", "cost", "warning", expr, fc["for"],
+            "A cost budget will be exceeded before its period ends.",
+            f"Budget {b.name} ({scope}): at the current burn rate this {b.period}'s spend will reach "
+            f"${{{{ $value | printf \"%.2f\" }}}} by the end of the period, budget ${b.amount:.2f}.",
+            forecast_rb, labels))
+    return out
+
+
+def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
+    sig = "|".join(d.COLLECTOR_SIGNALS)
+    tr, ts, tq = (cfg.thresholds[k] for k in ("collector_refused", "collector_send_failed", "collector_queue"))
+    refused_names = "|".join(n.format(signal=f"({sig})") for n in (d.COLLECTOR_REFUSED, d.COLLECTOR_FAILED))
+    refused = (f'sum by (job, receiver) (rate({{__name__=~"{refused_names}"}}[{tr["window"]}]))')
+    failed_names = "|".join(n.format(signal=f"({sig})") for n in (d.COLLECTOR_SEND_FAILED, d.COLLECTOR_ENQUEUE_FAILED))
+    failed = f'sum by (job, exporter) (rate({{__name__=~"{failed_names}"}}[{ts["window"]}]))'
+    fill = f"max by (job, exporter, data_type) ({d.COLLECTOR_QUEUE_SIZE} / {d.COLLECTOR_QUEUE_CAPACITY})"
+    logs = "make logs COMPONENT=collector"
+    return [
+        Alert("CollectorRefusingData", "collector", "warning", MetricAbove(refused, 0).expr(), tr["for"],
+              "The collector is refusing incoming telemetry.",
+              "Receiver {{ $labels.receiver }} refuses or fails {{ $value | humanize }} items/s "
+              f"(over {tr['window']}).",
+              Runbook(
+                  meaning="The OTLP receiver answers errors: usually the memory limiter pushing back.",
+                  impact="SDKs retry and then drop telemetry: gaps in traces, metrics and logs.",
+                  diagnosis=(f"Refused per signal: `{_q(refused)}`",
+                             f"Collector log: `{logs}` (look for memory_limiter)"),
+                  mitigation=("Raise the collector memory limit in the stack config.",
+                              "Lower SDK export volume (sampling) or fix the backend that backs up the queue."))),
+        Alert("CollectorDroppingData", "collector", "warning", MetricAbove(failed, 0).expr(), ts["for"],
+              "The collector fails to export telemetry.",
+              "Exporter {{ $labels.exporter }} fails {{ $value | humanize }} items/s (over "
+              f"{ts['window']}).",
+              Runbook(
+                  meaning="An exporter gave up sending items after retries, or could not queue them.",
+                  impact="Telemetry is lost for the backend behind this exporter.",
+                  diagnosis=(f"Failures per exporter: `{_q(failed)}`", "Backend health: `make status`",
+                             f"Collector log: `{logs}`"),
+                  mitigation=("Bring the backend back (`make up`); the persistent queue replays what it still holds.",))),
+        Alert("CollectorExporterQueueNearlyFull", "collector", "warning", MetricAbove(fill, tq["fill_ratio"]).expr(),
+              tq["for"], "A collector export queue is nearly full.",
+              "Queue of exporter {{ $labels.exporter }} ({{ $labels.data_type }}) is "
+              "{{ $value | humanizePercentage }} full.",
+              Runbook(
+                  meaning=f"`{d.COLLECTOR_QUEUE_SIZE}` / `{d.COLLECTOR_QUEUE_CAPACITY}` is above "
+                          f"{tq['fill_ratio']:.0%}.",
+                  impact="When the queue is full new items are dropped.",
+                  diagnosis=(f"Fill per exporter: `{_q(fill)}`", "Backend health: `make status`"),
+                  mitigation=("Fix the slow or down backend.", "Raise the queue size in the stack config."))),
+    ]
+
+
+def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
+    t = cfg.thresholds["target_down"]
+    return [
+        Alert("TargetDown", "stack", "warning", "up == 0", t["for"], "A monitored component is down.",
+              "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}.",
+              Runbook(
+                  meaning="A scrape target of Prometheus answered nothing (`up == 0`).",
+                  impact="Its metrics are missing; if it is the collector, all SDK metrics stop too.",
+                  diagnosis=(f"Which targets: `{_q('up == 0')}`", "Component health: `make status`",
+                             "Its log: `make logs COMPONENT=<component>`"),
+                  mitigation=("Restart it with `make up` (only changed or stopped components restart).",))),
+        Alert("Watchdog", "stack", "info", "vector(1)", "0m", "The alerting pipeline is alive.",
+              "This alert always fires. If it stops arriving, Prometheus or Alertmanager is broken.",
+              Runbook(
+                  meaning="Always firing, by design: a heartbeat for the whole alerting pipeline.",
+                  impact="None while it fires. Its absence means alerts cannot reach you.",
+                  diagnosis=("Is it active in Alertmanager: `amtool alert query alertname=Watchdog "
+                             "--alertmanager.url=http://127.0.0.1:9093`",),
+                  mitigation=("Point alerting.watchdog.url at a dead-man's-switch service that pages when "
+                              "the heartbeat stops.",))),
+    ]
+
+
+def all_alerts(cfg: AlertingConfig) -> list[Alert]:
+    return (llm_alerts(cfg) + agent_alerts(cfg) + cost_alerts(cfg) + collector_alerts(cfg)
+            + stack_alerts(cfg))
+
+
+def runbook_anchor(name: str) -> str:
+    return name.lower()
+
+
+def _alert_rule(a: Alert, cfg: AlertingConfig) -> dict[str, Any]:
+    rule: dict[str, Any] = {"alert": a.name, "expr": a.expr}
+    if a.for_ not in ("0m", "0s"):
+        rule["for"] = a.for_
+    rule["labels"] = {"severity": a.severity, "component": a.component, **a.labels}
+    rule["annotations"] = {"summary": a.summary, "description": a.description,
+                           "runbook_url": f"{cfg.runbook_base_url}#{runbook_anchor(a.name)}"}
+    return rule
+
+
+def _group(name: str, rules: list[dict[str, Any]], interval: str | None) -> dict[str, Any]:
+    group: dict[str, Any] = {"name": name}
+    if interval:
+        group["interval"] = interval
+    group["rules"] = rules
+    return group
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def _dump(doc: dict[str, Any], header: str) -> str:
+    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=100000, allow_unicode=True)
+    return header + body
+
+
+_HEADER = ("# Generated by vibes_observe.alerting from vibes_observe/alerting/defaults.py and the\n"
+           "# stack config's `alerting:` section. Do not edit: run `make generate`.\n")
+
+
+def render_rule_files(cfg: AlertingConfig) -> dict[str, str]:
+    """File name → Prometheus rule YAML (recording rules, then alerts grouped by component)."""
+    ev = cfg.evaluation_interval
+    recording = {"groups": [
+        _group("vibes-ledger", ledger_rules(cfg), cfg.ledger_interval),
+        _group("vibes-cost-periods", cost_period_rules(), ev),
+        _group("vibes-budgets", budget_rules(cfg), ev),
+        _group("vibes-rates", shared_rate_rules(), ev),
+    ]}
+    by_component: dict[str, list[dict[str, Any]]] = {}
+    for a in all_alerts(cfg):
+        by_component.setdefault(a.component, []).append(_alert_rule(a, cfg))
+    alerts = {"groups": [_group(f"vibes-{c}", rules, ev) for c, rules in by_component.items()]}
+    return {RECORDING_FILE: _dump(recording, _HEADER), ALERTS_FILE: _dump(alerts, _HEADER)}
