@@ -1,7 +1,46 @@
+"""`vibes observe status`: one line per backend — reachable or not, and where."""
+
+from __future__ import annotations
+
 import click
+
+from vibes_observe.clients.alertmanager import AlertmanagerClient
+from vibes_observe.clients.jaeger import JaegerClient
+from vibes_observe.clients.logstore import log_files
+from vibes_observe.clients.loki import LokiClient
+from vibes_observe.clients.prometheus import PrometheusClient
+from vibes_observe.commands._common import console, emit_json, endpoints, json_option
+
+
+def collect() -> list[dict]:
+    ep = endpoints()
+    rows = []
+    for name, client in (("prometheus", PrometheusClient(ep.prometheus)), ("jaeger", JaegerClient(ep.jaeger)),
+                         ("alertmanager", AlertmanagerClient(ep.alertmanager))):
+        ok, detail = client.health()
+        rows.append({"backend": name, "url": client.url, "reachable": ok, "required": True, "detail": detail})
+    ok, detail = LokiClient(ep.loki).health()
+    rows.append({"backend": "loki", "url": ep.loki, "reachable": ok, "required": ep.loki_explicit,
+                 "detail": detail if ok or ep.loki_explicit else f"{detail}; logs are read from the native log store"})
+    files = log_files(ep.log_dir)
+    rows.append({"backend": "log-store", "url": str(ep.log_dir), "reachable": ep.log_dir.is_dir(),
+                 "required": not ok and not ep.loki_explicit,
+                 "detail": f"{len(files)} file(s)" if ep.log_dir.is_dir() else "directory missing"})
+    return rows
 
 
 @click.command()
-def status():
-    """(not yet)"""
-    raise click.ClickException("not implemented yet")
+@json_option
+@click.pass_context
+def status(ctx, as_json) -> None:
+    """Is each backend reachable? Exit 1 when a required one is not."""
+    rows = collect()
+    if as_json:
+        emit_json(rows)
+    else:
+        width = max(len(r["backend"]) for r in rows)
+        for r in rows:
+            mark = "[green]up  [/]" if r["reachable"] else ("[red]DOWN[/]" if r["required"] else "[yellow]off [/]")
+            console.print(f"{mark} {r['backend']:<{width}}  {r['url']}  [dim]{r['detail']}[/]")
+    if any(r["required"] and not r["reachable"] for r in rows):
+        ctx.exit(1)
