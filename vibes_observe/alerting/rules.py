@@ -179,7 +179,7 @@ def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
                           f"{t['warning']:.0%} for one agent and tool.",
                   impact="Agents loop on failing tools, burn tokens and may give up on tasks.",
                   diagnosis=(f"Error types: `{_q(promql.rate_sum(d.TOOL_CALLS, (d.TOOL, d.ERROR_TYPE), t['window'], **{d.ERROR_TYPE: '!'}))}`",
-                             "Failing tool spans: `vibes observe traces --operation execute_tool --errors --since 1h`"),
+                             "Failing tool spans of the agent: `vibes observe traces --agent <agent> --errors --since 1h`"),
                   mitigation=("Fix or disable the failing tool; check its credentials and the API it calls.",))),
         Alert("AgentIterationRunaway", "agents", "warning", MetricAbove(over, 0).expr(), it["for"],
               "An agent task is making too many LLM calls.",
@@ -189,7 +189,7 @@ def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
                   meaning=f"`{d.TASK_CALLS_BUCKET}` counted tasks above the {it['max_calls']}-calls bucket.",
                   impact="A looping agent burns tokens and money without finishing its task.",
                   diagnosis=(f"Tasks over the limit per agent: `{_q(over)}`",
-                             "The agent's long traces: `vibes observe traces --operation invoke_agent --since 1h`"),
+                             "The agent's long traces: `vibes observe traces --agent <agent> --min-duration 1m --since 1h`"),
                   mitigation=("Stop the runaway agent; add an iteration cap to its loop.",
                               "Check for a tool returning the same error forever (see ToolErrorRateHigh)."))),
     ]
@@ -205,7 +205,7 @@ def cost_alerts(cfg: AlertingConfig) -> list[Alert]:
         impact="Money beyond the planned budget is being spent right now.",
         diagnosis=(f"Spend per budget: `{_q(d.BUDGET_SPENT)}`",
                    f"Today's spend by model and agent: `{_q(today_by_model)}`",
-                   "Costliest sessions: `vibes observe cost --by session --since 24h`"),
+                   "Costliest sessions and users (from traces): `vibes observe cost --by session --since 24h`"),
         mitigation=("Pause or throttle the agents in the budget's scope.",
                     "Move work to a cheaper model.",
                     "If the spend is expected, raise the budget in the stack config (alerting.budgets) and `make up`."),
@@ -216,7 +216,7 @@ def cost_alerts(cfg: AlertingConfig) -> list[Alert]:
         impact="The budget will be exceeded unless spending slows down.",
         diagnosis=(f"Spend and burn rates: `{_q(d.BUDGET_SPENT)}` and "
                    f"`{_q(d.BUDGET_BURN.format(window=fc['short_window']))}` (USD per second)",
-                   "Where the spend comes from: the Vibes / Cost dashboard, or `vibes observe cost --since 6h`"),
+                   "Where the spend comes from: the Vibes / Cost dashboard, or `vibes observe cost --by model --by agent`"),
         mitigation=("Slow down or pause the biggest spender.", "Raise the budget if the spend is planned."),
     )
     for b in cfg.budgets:
@@ -304,7 +304,7 @@ def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
                   meaning="Always firing, by design: a heartbeat for the whole alerting pipeline.",
                   impact="None while it fires. Its absence means alerts cannot reach you.",
                   diagnosis=("Is it active in Alertmanager: `amtool alert query alertname=Watchdog "
-                             "--alertmanager.url=http://127.0.0.1:9093`",),
+                             "--alertmanager.url=http://127.0.0.1:9093` or `vibes observe alerts --all`",),
                   mitigation=("Point alerting.watchdog.url at a dead-man's-switch service that pages when "
                               "the heartbeat stops.",))),
     ]
