@@ -35,8 +35,8 @@ logs: venv ## tail component logs (COMPONENT=name to pick one)
 plan: venv ## what `make up` would change, changing nothing
 	$(STACK) plan
 
-clean: venv ## stop and remove all stack data (asks first)
-	$(STACK) clean
+clean: venv ## stop and remove all stack data (asks first; YES=1 for scripts)
+	$(STACK) clean $(if $(YES),--yes)
 
 generate: venv ## regenerate dashboards, rules and configs from their Python sources
 	$(PY) -m vibes_observe.generate
@@ -48,9 +48,11 @@ test-unit: venv
 	$(PY) -m pytest tests/unit -q
 
 test-integration: venv
+	$(PY) -m vibes_stack binaries
 	$(PY) -m pytest tests/integration -q
 
-test: venv check-generated ## everything CI runs
+test: venv check-generated ## everything CI runs (native binaries resolved/built first, with progress)
+	$(PY) -m vibes_stack binaries
 	$(PY) -m pytest tests -q -ra
 
 demo: venv ## send a demo agent workload to the running stack

@@ -1,0 +1,86 @@
+"""Defaults for every host: ports, bind address, versions, retention, intervals.
+
+pyinfra loads this file as host data; ``vibes_stack.config`` loads the very same file
+as the base the user's stack config (``stack/stack.yaml`` / ``--config``) is merged
+onto, so a default lives in exactly one place.
+"""
+
+# Every port is bound to ``bind_address``; CONTRACTS.md lists the same numbers.
+ports = {
+    "collector_otlp_grpc": 4317,
+    "collector_otlp_http": 4318,
+    "collector_health": 13133,
+    "collector_metrics": 8888,
+    "collector_prometheus": 8889,
+    "jaeger_otlp_grpc": 14317,
+    "jaeger_otlp_http": 14318,
+    "jaeger_query": 16686,
+    "jaeger_query_grpc": 16685,
+    "jaeger_health": 13134,
+    "jaeger_metrics": 8887,
+    "prometheus": 9090,
+    "alertmanager": 9093,
+    "alert_receiver": 9097,
+    "loki": 3100,
+    "loki_grpc": 9095,
+    "grafana": 3000,
+}
+
+bind_address = "127.0.0.1"
+
+# Versions come from stack/versions.yaml (the one pin file); nothing to repeat here.
+
+retention = {
+    "traces": "168h",   # Jaeger badger TTL
+    "logs": "168h",     # Loki retention / native file-store rotation age
+    "metrics": "15d",   # Prometheus --storage.tsdb.retention.time
+}
+
+intervals = {
+    "scrape": "15s",
+    "evaluation": "15s",
+}
+
+sampling = {
+    "traces_percent": 100.0,  # metrics are never sampled: the SDK computes them
+}
+
+collector = {
+    "memory_limit_mib": 512,
+    "memory_spike_limit_mib": 128,
+    "bearer_token_auth": False,   # token generated on first deploy, stored 0600
+    "queue_size": 5000,
+    "retry_max_elapsed": "0s",    # 0 = retry forever: the file-backed queue holds the data
+}
+
+native_log_store = {
+    "max_megabytes": 100,   # rotation size of one OTLP-JSON lines file
+    "max_backups": 20,
+}
+
+# Per-signal export targets; see stack/stack.example.yaml for every kind.
+exports = {
+    "traces": ["jaeger"],
+    "metrics": ["prometheus"],
+    "logs": ["loki"],       # native mode without a Loki binary: the local file store
+}
+
+# Explicit binary paths (native mode); empty = PATH, then cache, Debian, Go build.
+binaries = {}
+
+# Container limits (compose mode).
+containers = {
+    "mem_limits": {
+        "collector": "512m",
+        "jaeger": "1g",
+        "prometheus": "1g",
+        "alertmanager": "256m",
+        "alert-receiver": "128m",
+        "loki": "1g",
+        "grafana": "512m",
+    },
+    "log_max_size": "10m",
+    "log_max_file": 3,
+}
+
+alerting = None

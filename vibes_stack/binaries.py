@@ -1,0 +1,205 @@
+"""Find or build the native binaries, in this order:
+
+explicit path (stack config ``binaries.<component>``) or PATH → our cache
+``${XDG_CACHE_HOME:-~/.cache}/vibes-observe/bin/<component>-<version>[-<manifest hash>]/`` →
+Debian package (root only) → Go build from the module proxy. Builds print progress.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from . import paths
+from .config import StackConfigError
+
+#: executable names looked up on PATH, per component.
+PATH_NAMES = {
+    "collector": ("otelcol-vibes",),
+    "jaeger": ("jaeger",),
+    "prometheus": ("prometheus",),
+    "alertmanager": ("alertmanager", "prometheus-alertmanager"),
+    "loki": ("loki",),
+    "grafana": ("grafana", "grafana-server"),
+}
+DEBIAN_PACKAGES = ("prometheus", "prometheus-alertmanager")
+NATIVE_REQUIRED = ("collector", "jaeger", "prometheus", "alertmanager")
+NATIVE_OPTIONAL = ("loki", "grafana")  # licence policy: never built here, used only when present
+
+
+class BinaryError(RuntimeError):
+    pass
+
+
+def versions() -> dict[str, Any]:
+    return yaml.safe_load(paths.VERSIONS_FILE.read_text())
+
+
+def manifest_hash() -> str:
+    return hashlib.sha256((paths.REPO_ROOT / versions()["collector"]["manifest"]).read_bytes()).hexdigest()[:12]
+
+
+def cache_path(component: str) -> Path:
+    v = versions()
+    if component == "collector":
+        return paths.cache_bin_dir() / f"collector-{v['collector']['version']}-{manifest_hash()}" / "otelcol-vibes"
+    if component == "jaeger":
+        return paths.cache_bin_dir() / f"jaeger-{v['jaeger']['version']}" / "jaeger"
+    return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / component
+
+
+def _executable(p: Path | str | None) -> bool:
+    return bool(p) and os.path.isfile(p) and os.access(p, os.X_OK)
+
+
+def _on_path(component: str) -> str | None:
+    for name in PATH_NAMES[component]:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def find(component: str, explicit: dict[str, str] | None = None) -> tuple[str | None, str]:
+    """(path or None, where it came from) without installing or building anything."""
+    explicit = explicit or {}
+    if component in explicit:
+        p = os.path.expanduser(explicit[component])
+        if not _executable(p):
+            raise StackConfigError(f"binaries.{component}: {explicit[component]!r} is not an executable file")
+        return p, "stack config"
+    found = _on_path(component)
+    if found:
+        return found, "PATH"
+    cached = cache_path(component)
+    if _executable(cached):
+        return str(cached), "cache"
+    return None, "missing"
+
+
+def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], None] = print,
+                install: bool = True) -> dict[str, str | None]:
+    """Every native binary, installing/building what is missing (when ``install``)."""
+    result: dict[str, str | None] = {}
+    for component in NATIVE_REQUIRED:
+        path, source = find(component, explicit)
+        if path is None and install:
+            path, source = _obtain(component, out)
+        if path is None:
+            raise BinaryError(f"{component}: no binary found (PATH, {cache_path(component)}) and install disabled")
+        out(f"  {component:<13} {path}  ({source})")
+        result[component] = path
+    for component in NATIVE_OPTIONAL:
+        path, source = find(component, explicit)
+        out(f"  {component:<13} {path or 'absent'}" + (f"  ({source})" if path else
+            "  (cannot be built here: licence policy; see `make up` notices)"))
+        result[component] = path
+    return result
+
+
+def _obtain(component: str, out: Callable[[str], None]) -> tuple[str, str]:
+    if component in ("prometheus", "alertmanager"):
+        _apt_install(out)
+        found = _on_path(component)
+        if found:
+            return found, "Debian package"
+        raise BinaryError(f"{component}: not on PATH after installing Debian packages {DEBIAN_PACKAGES}")
+    if component == "collector":
+        return str(build_collector(out)), "built"
+    if component == "jaeger":
+        return str(build_jaeger(out)), "built"
+    raise BinaryError(f"{component}: no build recipe")
+
+
+def _apt_install(out: Callable[[str], None]) -> None:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise BinaryError("prometheus/alertmanager: not found; install the Debian packages "
+                          f"({' '.join(DEBIAN_PACKAGES)}) or set binaries.<component> in the stack config")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(["apt-get", "update"], "apt-get update", out, env=env)
+    _run(["apt-get", "install", "-y", "--no-install-recommends", *DEBIAN_PACKAGES],
+         "apt-get install", out, env=env)
+
+
+def _go() -> str:
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if _executable("/usr/local/go/bin/go") else None)
+    if not go:
+        raise BinaryError("go: the Go toolchain is needed to build the collector and Jaeger; install Go ≥1.24")
+    return go
+
+
+def build_collector(out: Callable[[str], None] = print) -> Path:
+    v = versions()["collector"]
+    target = cache_path("collector")
+    go = _go()
+    with tempfile.TemporaryDirectory(prefix="vibes-build-collector-") as tmp:
+        env = {**os.environ, "GOBIN": f"{tmp}/bin", "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
+        _run([go, "install", f"{v['builder_module']}@v{v['version']}"], "collector: builder", out, env=env)
+        shutil.copy(paths.REPO_ROOT / v["manifest"], f"{tmp}/builder-config.yaml")
+        # GOFLAGS=-e: `go mod tidy` otherwise fails on test-only deps the proxy does not serve
+        _run([f"{tmp}/bin/builder", "--config", "builder-config.yaml", "--ldflags=-s -w", "--verbose"],
+             "collector: build", out, env={**env, "GOFLAGS": "-e"}, cwd=tmp)
+        _install(Path(tmp) / "_build" / "otelcol-vibes", target)
+    return target
+
+
+def build_jaeger(out: Callable[[str], None] = print) -> Path:
+    v = versions()["jaeger"]
+    target = cache_path("jaeger")
+    go = _go()
+    pkg = f"{v['go_module']}/cmd/jaeger"
+    with tempfile.TemporaryDirectory(prefix="vibes-build-jaeger-") as tmp:
+        env = {**os.environ, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
+        # `go install` refuses the module (its go.mod has replace directives): build in a scratch module
+        _run([go, "mod", "init", "vibes/jaegerbuild"], "jaeger: init", out, env=env, cwd=tmp)
+        _run([go, "get", "-tool", f"{pkg}@{v['go_module_version']}"], "jaeger: fetch", out, env=env, cwd=tmp)
+        _run([go, "build", "-v", "-ldflags=-s -w", "-o", "jaeger", pkg], "jaeger: build", out, env=env, cwd=tmp)
+        _install(Path(tmp) / "jaeger", target)
+    return target
+
+
+def _install(built: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".partial")
+    shutil.copy2(built, tmp)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, target)  # atomic: a half-copied binary is never found in the cache
+
+
+def _run(argv: list[str], label: str, out: Callable[[str], None], *, env=None, cwd=None) -> None:
+    """Run a long step, echoing its output with elapsed time and a heartbeat while it is silent."""
+    start = time.monotonic()
+    out(f"[{label}] $ {' '.join(argv)}")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env, cwd=cwd, bufsize=1)
+    last = [time.monotonic()]
+    tail: list[str] = []
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(15):
+            if time.monotonic() - last[0] >= 15:
+                out(f"[{label}] … still working ({time.monotonic() - start:.0f}s)")
+
+    threading.Thread(target=heartbeat, daemon=True).start()
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        last[0] = time.monotonic()
+        line = line.rstrip()
+        tail = (tail + [line])[-40:]
+        out(f"[{label} {time.monotonic() - start:5.0f}s] {line}")
+    rc = proc.wait()
+    done.set()
+    if rc != 0:
+        raise BinaryError(f"{label} failed (exit {rc}) after {time.monotonic() - start:.0f}s:\n" + "\n".join(tail))
+    out(f"[{label}] done in {time.monotonic() - start:.0f}s")
+    sys.stdout.flush()

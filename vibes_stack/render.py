@@ -1,0 +1,255 @@
+"""Render every component's config files and command line from the validated stack config.
+
+Pure: reads templates, writes nothing. The deploy writes what this returns, and a
+component's ``config_hash`` (files + argv + binary) decides whether it restarts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import paths
+from .config import StackConfigError, duration_seconds, target_kind
+
+#: values that look like secrets: OpenAI/Anthropic-style keys, bearer tokens, emails.
+REDACTION_PATTERNS = (
+    r"sk-[A-Za-z0-9_-]{16,}",
+    r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+)
+
+#: start order (dependencies first); stop order is the reverse.
+ORDER = ("alert-receiver", "alertmanager", "jaeger", "loki", "collector", "prometheus", "grafana")
+
+
+@dataclass
+class ComponentPlan:
+    name: str
+    argv: list[str]
+    health_url: str
+    url: str
+    files: dict[str, str] = field(default_factory=dict)      # absolute path → content
+    secret_files: set[str] = field(default_factory=set)      # written 0600
+    dirs: list[str] = field(default_factory=list)            # created before start
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str = ""
+
+    @property
+    def config_hash(self) -> str:
+        h = hashlib.sha256()
+        h.update(json.dumps({"argv": self.argv, "env": self.env}, sort_keys=True).encode())
+        for path in sorted(self.files):
+            h.update(path.encode() + b"\0" + self.files[path].encode() + b"\0")
+        return h.hexdigest()[:16]
+
+
+@dataclass
+class StackPlan:
+    mode: str
+    state_dir: str
+    components: dict[str, ComponentPlan]
+    notices: list[str] = field(default_factory=list)
+
+    def ordered(self) -> list[ComponentPlan]:
+        return [self.components[n] for n in ORDER if n in self.components]
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def go_duration(value: str, key: str) -> str:
+    """Go's time.ParseDuration has no d/w/y: express the retention in hours."""
+    seconds = duration_seconds(value, key)
+    return f"{int(seconds // 3600)}h" if seconds % 3600 == 0 else f"{int(seconds)}s"
+
+
+def alerting_outputs(cfg: dict[str, Any], receiver_url: str) -> tuple[dict[str, str], str]:
+    """Rule files and Alertmanager YAML from the alerting helper's public API."""
+    try:
+        from vibes_observe import alerting
+    except ImportError as exc:  # the alerting package is part of this repo: a broken checkout
+        raise StackConfigError(f"alerting: vibes_observe.alerting cannot be imported ({exc})") from exc
+    try:
+        acfg = alerting.validate(cfg.get("alerting"))
+    except ValueError as exc:
+        raise StackConfigError(str(exc)) from exc
+    return alerting.render_rule_files(acfg), alerting.render_alertmanager_config(acfg, receiver_url=receiver_url)
+
+
+def _yaml_block(data: dict) -> str:
+    import yaml
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip("\n")
+
+
+def collector_exporters(cfg: dict[str, Any], *, hosts: dict[str, str], store_dir: str,
+                        export_dir: str, loki_present: bool, queue: str = "file_storage/queue"
+                        ) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
+    """Exporter bodies (name → YAML) and per-signal exporter names from ``exports``."""
+    ports, col = cfg["ports"], cfg["collector"]
+    queued = {"sending_queue": {"enabled": True, "storage": queue, "queue_size": col["queue_size"]},
+              "retry_on_failure": {"enabled": True, "initial_interval": "1s", "max_interval": "10s",
+                                   "max_elapsed_time": col["retry_max_elapsed"]}}
+    exporters: dict[str, dict] = {}
+    pipelines: dict[str, list[str]] = {}
+    notices: list[str] = []
+    for signal in ("traces", "metrics", "logs"):
+        names: list[str] = []
+        for i, target in enumerate(cfg["exports"].get(signal) or []):
+            key = f"exports.{signal}[{i}]"
+            kind = target_kind(target, key, signal)
+            spec = target if isinstance(target, dict) else {}
+            if kind == "jaeger":
+                name, body = "otlp_grpc/jaeger", {"endpoint": f"{hosts['jaeger']}:{ports['jaeger_otlp_grpc']}",
+                                                  "tls": {"insecure": True}, **queued}
+            elif kind == "prometheus":
+                name, body = "prometheus", {"endpoint": f"{hosts['listen']}:{ports['collector_prometheus']}",
+                                            "enable_open_metrics": True,
+                                            "resource_to_telemetry_conversion": {"enabled": False}}
+            elif kind == "loki" and loki_present:
+                name, body = "otlp_http/loki", {"endpoint": f"http://{hosts['loki']}:{ports['loki']}/otlp", **queued}
+            elif kind == "loki":
+                name, body = "file/logstore", _file_body(f"{store_dir}/logs.jsonl", cfg)
+                notices.append("logs: Loki is absent, so logs go to the local file store "
+                               f"{store_dir} (OTLP-JSON lines, rotated), read with `vibes observe logs`; "
+                               "Grafana's Loki panels stay empty")
+            elif kind == "console":
+                name, body = f"debug/{signal}", {"verbosity": spec.get("verbosity", "basic")}
+            elif kind == "file":
+                name = f"file/{signal}_{i}"
+                body = _file_body(spec.get("path") or f"{export_dir}/{signal}.jsonl", cfg)
+            elif kind == "otlp":
+                protocol = spec.get("protocol", "grpc")
+                name = f"otlp_{protocol}/{signal}_{i}"
+                headers = dict(spec.get("headers") or {})
+                headers.update({h: "${env:%s}" % v for h, v in (spec.get("headers_env") or {}).items()})
+                body = {"endpoint": spec["endpoint"], **({"headers": headers} if headers else {}),
+                        **({"tls": {"insecure": True}} if spec.get("insecure") else {}), **queued}
+            elif kind == "datadog":
+                site = spec.get("site", "datadoghq.com")
+                name = f"otlp_http/datadog_{signal}"
+                body = {"endpoint": spec.get("endpoint", f"https://api.{site}/api/intake/otlp"),
+                        "headers": {"dd-api-key": "${env:%s}" % spec.get("api_key_env", "DD_API_KEY")}, **queued}
+            elif kind == "newrelic":
+                name = f"otlp_http/newrelic_{signal}"
+                body = {"endpoint": spec.get("endpoint", "https://otlp.nr-data.net"),
+                        "headers": {"api-key": "${env:%s}" % spec.get("api_key_env", "NEW_RELIC_LICENSE_KEY")},
+                        **queued}
+            else:  # pragma: no cover - target_kind rejected it already
+                raise StackConfigError(f"{key}: unsupported target {kind!r}")
+            exporters[name] = body
+            names.append(name)
+        if names:
+            pipelines[signal] = names
+    return {n: _yaml_block(b) for n, b in exporters.items()}, pipelines, notices
+
+
+def _file_body(path: str, cfg: dict[str, Any]) -> dict:
+    store = cfg["native_log_store"]
+    max_days = max(1, int(duration_seconds(cfg["retention"]["logs"], "retention.logs") // 86400))
+    return {"path": path, "format": "json", "flush_interval": "1s",
+            "rotation": {"max_megabytes": store["max_megabytes"], "max_days": max_days,
+                         "max_backups": store["max_backups"]}}
+
+
+def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str, str | None],
+                  *, python: str | None = None) -> StackPlan:
+    """The native plan: one local process per component, everything on ``bind_address``."""
+    st = paths.StateLayout(state_dir)
+    ports, listen = cfg["ports"], cfg["bind_address"]
+    host = "127.0.0.1" if listen in ("0.0.0.0", "::") else listen
+    hosts = {"listen": listen, **{c: host for c in ("collector", "jaeger", "prometheus", "alertmanager", "loki")}}
+    env = _env()
+    comps: dict[str, ComponentPlan] = {}
+    notices: list[str] = []
+    loki_present = bool(binaries.get("loki"))
+
+    # collector
+    cdir = st.config / "collector"
+    exporters, pipelines, ex_notices = collector_exporters(
+        cfg, hosts=hosts, store_dir=str(st.log_store), export_dir=str(st.data / "export"),
+        loki_present=loki_present)
+    notices += ex_notices
+    ctx = dict(listen=listen, ports=ports, collector=cfg["collector"], sampling=cfg["sampling"],
+               environment=cfg.get("environment", "local"), redaction_patterns=REDACTION_PATTERNS,
+               exporters=exporters, pipelines=pipelines,
+               paths={"collector_queue": str(st.data / "collector" / "queue"),
+                      "otlp_token": str(st.secrets / "otlp_token")})
+    col_cfg = str(cdir / "otelcol.yaml")
+    comps["collector"] = ComponentPlan(
+        "collector", [binaries["collector"], f"--config={col_cfg}"],
+        health_url=f"http://{host}:{ports['collector_health']}/",
+        url=f"http://{host}:{ports['collector_otlp_http']} (OTLP HTTP), {host}:{ports['collector_otlp_grpc']} (gRPC)",
+        files={col_cfg: env.get_template("otelcol.yaml.j2").render(**ctx)},
+        dirs=[str(st.data / "collector" / "queue"), str(st.log_store), str(st.data / "export")])
+
+    # jaeger
+    jcfg = str(st.config / "jaeger" / "jaeger.yaml")
+    jdata = st.data / "jaeger"
+    comps["jaeger"] = ComponentPlan(
+        "jaeger", [binaries["jaeger"], f"--config={jcfg}"],
+        health_url=f"http://{host}:{ports['jaeger_health']}/status",
+        url=f"http://{host}:{ports['jaeger_query']}",
+        files={jcfg: env.get_template("jaeger.yaml.j2").render(
+            listen=listen, ports=ports,
+            retention_go={"traces": go_duration(cfg["retention"]["traces"], "retention.traces")},
+            paths={"jaeger_keys": str(jdata / "keys"), "jaeger_values": str(jdata / "values")})},
+        dirs=[str(jdata / "keys"), str(jdata / "values")])
+
+    # alert receiver + alertmanager + prometheus rules (the alerting helper renders them)
+    receiver_file = str(st.data / "alerts" / "alerts.jsonl")
+    receiver_url = f"http://{host}:{ports['alert_receiver']}/alerts"
+    rule_files, am_yaml = alerting_outputs(cfg, receiver_url)
+    comps["alert-receiver"] = ComponentPlan(
+        "alert-receiver", [python or sys.executable, "-m", "vibes_observe.alert_receiver",
+                           "--listen", f"{listen}:{ports['alert_receiver']}", "--file", receiver_file],
+        health_url=f"http://{host}:{ports['alert_receiver']}/healthz",
+        url=f"http://{host}:{ports['alert_receiver']} (alerts → {receiver_file})",
+        dirs=[str(st.data / "alerts")], cwd=str(paths.REPO_ROOT))
+    am_cfg = str(st.config / "alertmanager" / "alertmanager.yml")
+    comps["alertmanager"] = ComponentPlan(
+        "alertmanager", [binaries["alertmanager"], f"--config.file={am_cfg}",
+                         f"--storage.path={st.data / 'alertmanager'}",
+                         f"--web.listen-address={listen}:{ports['alertmanager']}",
+                         "--cluster.listen-address="],
+        health_url=f"http://{host}:{ports['alertmanager']}/-/ready",
+        url=f"http://{host}:{ports['alertmanager']}",
+        files={am_cfg: am_yaml}, dirs=[str(st.data / "alertmanager")])
+
+    rules_dir = st.config / "prometheus" / "rules"
+    prom_cfg = str(st.config / "prometheus" / "prometheus.yml")
+    prom_files = {prom_cfg: env.get_template("prometheus.yml.j2").render(
+        intervals=cfg["intervals"], ports=ports, hosts=hosts, loki_enabled=loki_present,
+        paths={"prometheus_rules": str(rules_dir)})}
+    for name, text in sorted(rule_files.items()):
+        prom_files[str(rules_dir / name)] = text
+    comps["prometheus"] = ComponentPlan(
+        "prometheus", [binaries["prometheus"], f"--config.file={prom_cfg}",
+                       f"--storage.tsdb.path={st.data / 'prometheus'}",
+                       f"--storage.tsdb.retention.time={_prom_duration(cfg['retention']['metrics'])}",
+                       f"--web.listen-address={listen}:{ports['prometheus']}",
+                       "--web.enable-lifecycle", "--enable-feature=exemplar-storage"],
+        health_url=f"http://{host}:{ports['prometheus']}/-/ready",
+        url=f"http://{host}:{ports['prometheus']}",
+        files=prom_files, dirs=[str(st.data / "prometheus"), str(rules_dir)])
+
+    if not loki_present:
+        notices.append("loki: no binary found (it cannot be built here); see the logs notice above")
+    if not binaries.get("grafana"):
+        notices.append("grafana: no binary found (it cannot be built here): dashboards are available "
+                       "in compose mode; natively use `vibes observe` and the Jaeger/Prometheus UIs")
+    for c in comps.values():
+        c.cwd = c.cwd or str(st.root)
+    return StackPlan("native", str(st.root), comps, notices)
+
+
+def _prom_duration(value: str) -> str:
+    return value  # Prometheus accepts ms/s/m/h/d/w/y, exactly our syntax

@@ -1,0 +1,229 @@
+"""Native process supervision: pid files, health polling, clean stop, fail fast with the log tail.
+
+A process spec (``<state>/run/<component>.json``, written by the deploy) says how to run a
+component. The pid file holds the pid and the process start time, so a recycled pid is
+never mistaken for ours. ``<component>.hash`` records the config hash it was started with:
+a differing hash is what makes the deploy restart it.
+
+CLI (what the pyinfra operations run on the target host):
+  python -m vibes_stack.supervisor start|stop|restart --spec FILE
+  python -m vibes_stack.supervisor probe --run-dir DIR --component NAME   (prints JSON)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+LOG_ROTATE_BYTES = 10 * 1024 * 1024
+HEALTH_TIMEOUT_S = float(os.environ.get("VIBES_HEALTH_TIMEOUT", "90"))
+STOP_TIMEOUT_S = 30.0
+
+
+class ComponentFailed(RuntimeError):
+    """A component did not start or become healthy; the message names it and has its log tail."""
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22: start time in clock ticks
+
+
+def read_pid(run_dir: Path, component: str) -> int | None:
+    """The live pid of a component we started, or None."""
+    pid_file = run_dir / f"{component}.pid"
+    try:
+        pid_text, started = pid_file.read_text().split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    if _start_time(pid) != started:
+        return None
+    try:  # a zombie child of ours counts as dead
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return None
+    except OSError:
+        return None
+    return pid
+
+
+def probe(run_dir: Path | str, component: str) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    pid = read_pid(run_dir, component)
+    hash_file = run_dir / f"{component}.hash"
+    return {"component": component, "running": pid is not None, "pid": pid,
+            "hash": hash_file.read_text().strip() if pid and hash_file.exists() else None}
+
+
+def log_tail(log_file: Path | str, lines: int = 50) -> str:
+    try:
+        with open(log_file, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 64 * 1024))
+            return "\n".join(fh.read().decode(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return 200 <= resp.status < 300
+    except Exception:
+        return False
+
+
+def load_spec(spec_file: Path | str) -> dict[str, Any]:
+    return json.loads(Path(spec_file).read_text())
+
+
+def start(spec: dict[str, Any], *, wait: bool = True) -> int:
+    """Start the component unless it already runs; wait until healthy. Returns the pid."""
+    run_dir, name = Path(spec["run_dir"]), spec["name"]
+    pid = read_pid(run_dir, name)
+    if pid is not None:
+        return pid
+    for d in spec.get("dirs", []):
+        Path(d).mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = Path(spec["log"])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
+        os.replace(log, log.with_suffix(".log.1"))
+    env = {**os.environ, **spec.get("env", {})}
+    with open(log, "ab") as out:
+        out.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} starting {name}: {' '.join(spec['argv'])}\n".encode())
+        out.flush()
+        try:
+            proc = subprocess.Popen(spec["argv"], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    cwd=spec.get("cwd") or None, env=env, start_new_session=True)
+        except OSError as exc:
+            raise ComponentFailed(f"{name}: cannot start {spec['argv'][0]}: {exc}") from exc
+    started = None
+    for _ in range(50):  # /proc entry appears immediately, but be safe
+        started = _start_time(proc.pid)
+        if started:
+            break
+        time.sleep(0.01)
+    _atomic_write(run_dir / f"{name}.pid", f"{proc.pid} {started}\n")
+    _atomic_write(run_dir / f"{name}.hash", spec["config_hash"] + "\n")
+    if wait:
+        wait_healthy(spec, proc)
+    return proc.pid
+
+
+def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
+                 timeout: float = HEALTH_TIMEOUT_S) -> None:
+    name, deadline = spec["name"], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if healthy(spec["health_url"]):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise ComponentFailed(f"{name}: exited with code {proc.returncode} during start-up; "
+                                  f"last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
+        if proc is None and read_pid(Path(spec["run_dir"]), name) is None:
+            raise ComponentFailed(f"{name}: not running; last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
+        time.sleep(0.25)
+    raise ComponentFailed(f"{name}: not healthy at {spec['health_url']} after {timeout:.0f}s; "
+                          f"last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
+
+
+def stop(run_dir: Path | str, name: str, timeout: float = STOP_TIMEOUT_S) -> bool:
+    """SIGTERM, then SIGKILL after ``timeout``. Returns True when something was stopped."""
+    run_dir = Path(run_dir)
+    pid = read_pid(run_dir, name)
+    stopped = False
+    if pid is not None:
+        try:
+            os.killpg(pid, signal.SIGTERM)  # its own session: children go too
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while read_pid(run_dir, name) is not None and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.1)
+        if read_pid(run_dir, name) is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            for _ in range(50):
+                _reap(pid)
+                if read_pid(run_dir, name) is None:
+                    break
+                time.sleep(0.1)
+        stopped = True
+    for suffix in (".pid", ".hash"):
+        (run_dir / f"{name}{suffix}").unlink(missing_ok=True)
+    return stopped
+
+
+def kill(run_dir: Path | str, name: str) -> bool:
+    """SIGKILL without a clean shutdown (tests of crash resilience). The pid file stays stale."""
+    pid = read_pid(Path(run_dir), name)
+    if pid is None:
+        return False
+    os.killpg(pid, signal.SIGKILL)
+    for _ in range(100):
+        _reap(pid)
+        if read_pid(Path(run_dir), name) is None:
+            return True
+        time.sleep(0.05)
+    return True
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def restart(spec: dict[str, Any]) -> int:
+    stop(spec["run_dir"], spec["name"])
+    return start(spec)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m vibes_stack.supervisor")
+    p.add_argument("action", choices=("start", "stop", "restart", "probe"))
+    p.add_argument("--spec")
+    p.add_argument("--run-dir")
+    p.add_argument("--component")
+    args = p.parse_args(argv)
+    if args.action == "probe":
+        print(json.dumps(probe(args.run_dir, args.component)))
+        return 0
+    spec = load_spec(args.spec)
+    try:
+        if args.action == "stop":
+            stop(spec["run_dir"], spec["name"])
+            print(f"{spec['name']}: stopped")
+        else:
+            t0 = time.monotonic()
+            pid = (restart if args.action == "restart" else start)(spec)
+            print(f"{spec['name']}: healthy (pid {pid}) in {time.monotonic() - t0:.1f}s")
+    except ComponentFailed as exc:
+        print(f"FAILED {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
