@@ -19,7 +19,7 @@ import re
 import threading
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 _PRICE_FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 
@@ -52,8 +52,7 @@ class Price:
         return chosen
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
     """Token counts of one call, semconv meaning (input includes cache, output includes reasoning)."""
 
     input_tokens: int = 0

@@ -32,6 +32,8 @@ _perf = time.perf_counter
 
 def _count(value: Any) -> int:
     """Token counts from callers: garbage becomes 0, never an exception."""
+    if type(value) is int:
+        return value if value > 0 else 0
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:
             value = int(value)  # numeric strings, numpy ints
@@ -44,6 +46,14 @@ def _count(value: Any) -> int:
 
 def _error_type(exc: BaseException) -> str:
     return type(exc).__qualname__
+
+
+def _stamp(attrs: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Context attributes go in at span start (ContextStamper skips our own spans)."""
+    for key, value in ctx.attributes:
+        if key not in attrs:
+            attrs[key] = value
+    return attrs
 
 
 def _content(st: Any, value: Any) -> str | None:
@@ -172,6 +182,7 @@ class LLMCall(_Unit):
             for k, v in self._extra.items():
                 if isinstance(k, str) and isinstance(v, (str, bool, int, float)):
                     attrs.setdefault(k, v)
+        _stamp(attrs, ctx)
         self._span = st.tracer.start_span(names.span_name(self.operation, self.model),
                                           kind=SpanKind.CLIENT, attributes=attrs)
         self._llm_token = _CURRENT_LLM.set(self)
@@ -186,9 +197,12 @@ class LLMCall(_Unit):
         INCLUDES reasoning). Calls add up, so streamed deltas can be recorded as they come."""
         self._in += _count(input_tokens)
         self._out += _count(output_tokens)
-        self._cr += _count(cache_read_tokens)
-        self._cc += _count(cache_creation_tokens) + _count(cache_write_tokens)
-        self._rs += _count(reasoning_tokens)
+        if cache_read_tokens:
+            self._cr += _count(cache_read_tokens)
+        if cache_creation_tokens or cache_write_tokens:
+            self._cc += _count(cache_creation_tokens) + _count(cache_write_tokens)
+        if reasoning_tokens:
+            self._rs += _count(reasoning_tokens)
         self._recorded = True
 
     def set_response(self, model: Any = None, id: Any = None, finish_reasons: Any = None) -> None:  # noqa: A002
@@ -325,6 +339,7 @@ class Task(_Unit):
             attrs[names.GEN_AI_AGENT_ID] = self.agent_id
         if self.name:
             attrs[names.VIBES_TASK_NAME] = self.name
+        _stamp(attrs, ctx)
         self._span = st.tracer.start_span(
             names.span_name(names.OP_INVOKE_AGENT, self.agent_name or self.name),
             kind=SpanKind.INTERNAL, attributes=attrs)
@@ -382,6 +397,7 @@ class ToolCall(_Unit):
             text = _content(st, self._arguments)
             if text is not None:
                 attrs[names.GEN_AI_TOOL_CALL_ARGUMENTS] = text
+        _stamp(attrs, self._ctx)
         self._span = st.tracer.start_span(names.span_name(names.OP_EXECUTE_TOOL, self.name),
                                           kind=SpanKind.INTERNAL, attributes=attrs)
         task = _CURRENT_TASK.get()
@@ -422,6 +438,7 @@ class Workflow(_Unit):
         attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: names.OP_INVOKE_WORKFLOW}
         if self.name:
             attrs[names.GEN_AI_WORKFLOW_NAME] = self.name
+        _stamp(attrs, _CTX.get())
         self._span = st.tracer.start_span(names.span_name(names.OP_INVOKE_WORKFLOW, self.name),
                                           kind=SpanKind.INTERNAL, attributes=attrs)
 
@@ -437,7 +454,7 @@ class _PlainSpan(_Unit):
         self.name = name
 
     def _begin(self, st: Any) -> None:
-        self._span = st.tracer.start_span(self.name, kind=SpanKind.INTERNAL)
+        self._span = st.tracer.start_span(self.name, kind=SpanKind.INTERNAL, attributes=_stamp({}, _CTX.get()))
 
     def _end(self, st: Any, exc: BaseException | None) -> None:
         self._close_span(exc, {})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, Iterable, Mapping
 
-from opentelemetry.metrics import Meter
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 
 from vibes_sdk import names
@@ -25,8 +26,50 @@ _FIELDS = {
 assert set(_FIELDS.values()) == set(names.INSTRUMENTS), "every instrument in names.INSTRUMENTS is created"
 
 
+# Counters hit on every LLM call: aggregated in-process, reported by an ObservableCounter.
+_CUMULATIVE = {names.TOKENS.name, names.COST.name, names.UNPRICED_REQUESTS.name, names.SDK_DROPPED.name}
+
+
+class CumulativeCounter:
+    """An exact monotonic counter summed here and reported as cumulative observations.
+
+    Same exported data as a synchronous counter, at a fraction of the per-add cost
+    (a dict update instead of the SDK's measurement pipeline): the hot path of every
+    LLM call adds tokens and cost. Label sets are bounded by design (names.py).
+    """
+
+    def __init__(self, meter: Meter, inst: names.Instrument) -> None:
+        self._totals: dict[tuple[Any, ...], list[Any]] = {}
+        self._lock = threading.Lock()
+        meter.create_observable_counter(inst.name, callbacks=[self._observe], unit=inst.unit,
+                                        description=inst.description)
+
+    def add(self, amount: float, attributes: Mapping[str, Any] | None = None) -> None:
+        if not amount > 0:
+            return
+        key = tuple(attributes.items()) if attributes else ()
+        with self._lock:
+            entry = self._totals.get(key)
+            if entry is None:
+                self._totals[key] = [dict(attributes or {}), amount]
+            else:
+                entry[1] += amount
+
+    def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            snapshot = [(attrs, value) for attrs, value in self._totals.values()]
+        return [Observation(value, attrs) for attrs, value in snapshot]
+
+    def after_fork(self) -> None:
+        """A forked child starts from zero: the parent reports what it counted."""
+        self._lock = threading.Lock()
+        self._totals = {}
+
+
 def _create(meter: Meter, inst: names.Instrument) -> Any:
     kw = {"name": inst.name, "unit": inst.unit, "description": inst.description}
+    if inst.kind == "counter" and inst.name in _CUMULATIVE:
+        return CumulativeCounter(meter, inst)
     if inst.kind == "counter":
         return meter.create_counter(**kw)
     if inst.kind == "updown_counter":
@@ -48,6 +91,12 @@ class Instruments:
     def __init__(self, meter: Meter) -> None:
         for attr, inst in _FIELDS.items():
             setattr(self, attr, _create(meter, inst))
+
+    def after_fork(self) -> None:
+        for attr in _FIELDS:
+            value = getattr(self, attr)
+            if isinstance(value, CumulativeCounter):
+                value.after_fork()
 
 
 def views() -> list[View]:

@@ -55,15 +55,15 @@ class ContextStamper(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Optional[Context] = None) -> None:
         try:
+            scope = span.instrumentation_scope
+            if scope is not None and scope.name == SDK_SCOPE:
+                return  # our own units stamp at start and count themselves (even unsampled)
             pairs = self._ctx_var.get().attributes
             if pairs:
                 existing = span.attributes or {}
                 for key, value in pairs:
                     if key not in existing:
                         span.set_attribute(key, value)
-            scope = span.instrumentation_scope
-            if scope is not None and scope.name == SDK_SCOPE:
-                return  # our own work units count themselves (even when not sampled)
             op = (span.attributes or {}).get(names.GEN_AI_OPERATION_NAME)
             if op in _COUNTED_OPS:
                 task = self._task_var.get()
@@ -117,14 +117,14 @@ def _set_ended_attribute(span: ReadableSpan, key: str, value: Any) -> None:
         attrs._immutable = True
 
 
-class ForeignGenAiCost(SpanProcessor):
+class ForeignGenAiCost(ContextStamper):
+    """ContextStamper's on_start plus the foreign-span accounting on_end (one processor, one dispatch)."""
+
     def __init__(self, runtime: Any) -> None:
+        super().__init__()
         from vibes_sdk import tracing as _tracing
         self._rt = runtime
         self._llm_var = _tracing._CURRENT_LLM
-
-    def on_start(self, span: Span, parent_context: Optional[Context] = None) -> None:
-        pass
 
     def on_end(self, span: ReadableSpan) -> None:
         try:

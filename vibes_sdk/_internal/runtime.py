@@ -20,7 +20,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
     MetricReader,
@@ -50,7 +50,6 @@ from vibes_sdk._internal.instruments import Instruments, views
 from vibes_sdk._internal.loghandler import OtelLogHandler, console_handler
 from vibes_sdk._internal.processors import (
     SDK_SCOPE,
-    ContextStamper,
     ForeignGenAiCost,
     GenAiAwareSampler,
 )
@@ -132,7 +131,10 @@ class Runtime:
         if "console" in cfg.metrics_exporter:
             readers.append(PeriodicExportingMetricReader(
                 ConsoleMetricExporter(), export_interval_millis=cfg.metric_export_interval * 1000))
-        self.meter_provider = MeterProvider(resource=resource, metric_readers=readers, views=views())
+        # Exemplars off unless asked for (OTEL_METRICS_EXEMPLAR_FILTER): they cost on every record.
+        exemplars = None if os.environ.get("OTEL_METRICS_EXEMPLAR_FILTER") else AlwaysOffExemplarFilter()
+        self.meter_provider = MeterProvider(resource=resource, metric_readers=readers, views=views(),
+                                            exemplar_filter=exemplars, shutdown_on_exit=False)
         self.inst = Instruments(self.meter_provider.get_meter(SDK_SCOPE))
         dropped = self.inst.dropped
         guard.drop_hook = lambda signal, reason, n: dropped.add(n, {"signal": signal, "reason": reason})
@@ -140,9 +142,9 @@ class Runtime:
         # ---- traces
         self.tracer_provider = TracerProvider(
             resource=resource, sampler=_sampler(cfg),
-            span_limits=SpanLimits(max_attribute_length=cfg.max_attribute_length))
-        self.tracer_provider.add_span_processor(ContextStamper())
-        self.tracer_provider.add_span_processor(ForeignGenAiCost(self))
+            span_limits=SpanLimits(max_attribute_length=cfg.max_attribute_length),
+            shutdown_on_exit=False)
+        self.tracer_provider.add_span_processor(ForeignGenAiCost(self))  # stamps context + prices foreign spans
         for proc in span_processors:
             self.tracer_provider.add_span_processor(proc)
         span_exporters = []
@@ -161,7 +163,7 @@ class Runtime:
         self.tracer = self.tracer_provider.get_tracer(SDK_SCOPE)
 
         # ---- logs
-        self.logger_provider = LoggerProvider(resource=resource)
+        self.logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
         for proc in log_processors:
             self.logger_provider.add_log_record_processor(proc)
         if "otlp" in cfg.logs_exporter:
@@ -352,6 +354,7 @@ def _after_fork_in_child() -> None:
     COST_TRACKER._after_fork()
     if STATE is not None:
         STATE._labels_lock = threading.Lock()
+        STATE.inst.after_fork()
 
 
 if hasattr(os, "register_at_fork"):
