@@ -24,6 +24,7 @@ TOKEN_TYPE = n.prom_label(n.GEN_AI_TOKEN_TYPE)
 #: Labels the per-model ledgers keep (service + the bounded model labels).
 MODEL_KEYS: tuple[str, ...] = (JOB,) + tuple(n.prom_label(a) for a in n.MODEL_LABELS)
 TOOL_KEYS: tuple[str, ...] = (JOB, AGENT, TOOL)
+TASK_KEYS: tuple[str, ...] = (JOB, AGENT, COST_CENTER)
 
 # ------------------------------------------------------------- SDK metric names
 COST = n.COST.prom
@@ -61,6 +62,7 @@ LEDGER_TOKENS = "vibes:llm_tokens:increment"
 LEDGER_REQUESTS = "vibes:llm_requests:increment"
 LEDGER_UNPRICED = "vibes:llm_unpriced_requests:increment"
 LEDGER_TOOL_CALLS = "vibes:tool_calls:increment"
+LEDGER_TASK_CALLS = "vibes:agent_task_inference_calls_bucket:increment"
 #: Calendar-period cost so far (UTC): vibes:llm_cost_usd:day|week|month
 COST_PERIOD = "vibes:llm_cost_usd:{period}"
 BUDGET_LIMIT = "vibes:budget_usd:limit"

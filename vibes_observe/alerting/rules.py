@@ -46,6 +46,7 @@ def ledger_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
         (d.LEDGER_REQUESTS, d.REQUESTS, d.MODEL_KEYS + (d.ERROR_TYPE,)),
         (d.LEDGER_UNPRICED, d.UNPRICED, d.MODEL_KEYS),
         (d.LEDGER_TOOL_CALLS, d.TOOL_CALLS, d.TOOL_KEYS + (d.ERROR_TYPE,)),
+        (d.LEDGER_TASK_CALLS, d.TASK_CALLS_BUCKET, d.TASK_KEYS + ("le",)),
     )
     return [{"record": rec, "expr": promql.ledger(metric, keys, step)} for rec, metric, keys in sources]
 
@@ -168,8 +169,8 @@ def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
     ratio = ErrorRate(d.TOOL_CALLS, d.ERROR_TYPE, d.TOOL_KEYS, t["window"], t["warning"])
     it = cfg.thresholds["agent_iterations"]
     w = it["window"]
-    over = (f"sum by ({d.JOB}, {d.AGENT}) (increase({d.TASK_CALLS_BUCKET}{{le=\"+Inf\"}}[{w}])) - "
-            f"sum by ({d.JOB}, {d.AGENT}) (increase({d.TASK_CALLS_BUCKET}{{le=\"{it['max_calls']}\"}}[{w}]))")
+    over = (f"sum by ({d.JOB}, {d.AGENT}) (sum_over_time({d.LEDGER_TASK_CALLS}{{le=\"+Inf\"}}[{w}])) - "
+            f"sum by ({d.JOB}, {d.AGENT}) (sum_over_time({d.LEDGER_TASK_CALLS}{{le=\"{it['max_calls']}\"}}[{w}]))")
     return [
         Alert("ToolErrorRateHigh", "agents", "warning", ratio.expr(), t["for"], "Many tool calls are failing.",
               f"{{{{ $value | humanizePercentage }}}} of calls to tool {{{{ $labels.{d.TOOL} }}}} by agent "
@@ -186,7 +187,8 @@ def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
               f"{{{{ $value }}}} task(s) of agent {{{{ $labels.{d.AGENT} }}}} ({{{{ $labels.job }}}}) made more "
               f"than {it['max_calls']} LLM calls in the last {w}.",
               Runbook(
-                  meaning=f"`{d.TASK_CALLS_BUCKET}` counted tasks above the {it['max_calls']}-calls bucket.",
+                  meaning=f"`{d.TASK_CALLS_BUCKET}` counted tasks above the {it['max_calls']}-calls bucket "
+                          f"(exact counts from the `{d.LEDGER_TASK_CALLS}` ledger).",
                   impact="A looping agent burns tokens and money without finishing its task.",
                   diagnosis=(f"Tasks over the limit per agent: `{_q(over)}`",
                              "The agent's long traces: `vibes observe traces --agent <agent> --min-duration 1m --since 1h`"),
@@ -255,7 +257,7 @@ def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
     return [
         Alert("CollectorRefusingData", "collector", "warning", MetricAbove(refused, 0).expr(), tr["for"],
               "The collector is refusing incoming telemetry.",
-              "Receiver {{ $labels.receiver }} refuses or fails {{ $value | humanize }} items/s "
+              "Receiver {{ $labels.receiver }} refuses or fails {{ $value | printf \"%.2f\" }} items/s "
               f"(over {tr['window']}).",
               Runbook(
                   meaning="The OTLP receiver answers errors: usually the memory limiter pushing back.",
@@ -266,7 +268,7 @@ def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
                               "Lower SDK export volume (sampling) or fix the backend that backs up the queue."))),
         Alert("CollectorDroppingData", "collector", "warning", MetricAbove(failed, 0).expr(), ts["for"],
               "The collector fails to export telemetry.",
-              "Exporter {{ $labels.exporter }} fails {{ $value | humanize }} items/s (over "
+              "Exporter {{ $labels.exporter }} fails {{ $value | printf \"%.2f\" }} items/s (over "
               f"{ts['window']}).",
               Runbook(
                   meaning="An exporter gave up sending items after retries, or could not queue them.",
