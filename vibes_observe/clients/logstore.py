@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,33 +103,37 @@ def _parse_line(line: str, path: Path) -> list[LogEntry]:
 
 
 class LogStore:
-    """Reads the file exporter's output directory."""
+    """Reads the file exporter's output directory.
+
+    Read positions are kept per file identity (device, inode), not per name: the
+    exporter rotates by renaming ``logs.jsonl`` to a timestamped backup and starting a
+    new file, so a renamed backup is not read twice and the new file is read from 0."""
 
     def __init__(self, directory: Path):
         self.directory = directory
-        self._offsets: dict[Path, int] = {}
+        self._offsets: dict[tuple[int, int], int] = {}
 
     def describe(self) -> str:
         return f"native log store {self.directory}"
 
-    def read_all(self) -> list[LogEntry]:
+    def _read(self, only_new: bool) -> list[LogEntry]:
         entries: list[LogEntry] = []
         for path in log_files(self.directory):
-            got, self._offsets[path] = read_file(path)
+            st = path.stat()
+            key = (st.st_dev, st.st_ino)
+            offset = self._offsets.get(key, 0) if only_new else 0
+            if path.suffix == ".gz" and only_new and key in self._offsets:
+                continue  # compressed backups never grow
+            if st.st_size < offset:
+                offset = 0  # truncated in place
+            got, self._offsets[key] = read_file(path, offset)
             entries.extend(got)
         entries.sort(key=lambda e: e.time_ns)
         return entries
 
+    def read_all(self) -> list[LogEntry]:
+        return self._read(only_new=False)
+
     def read_new(self) -> list[LogEntry]:
-        """Entries appended since the last read (for --follow); handles truncation/rotation."""
-        entries: list[LogEntry] = []
-        for path in log_files(self.directory):
-            if path.suffix == ".gz" and path in self._offsets:
-                continue  # compressed backups never grow
-            offset = self._offsets.get(path, 0)
-            if os.path.getsize(path) < offset:
-                offset = 0  # rotated/truncated in place
-            got, self._offsets[path] = read_file(path, offset)
-            entries.extend(got)
-        entries.sort(key=lambda e: e.time_ns)
-        return entries
+        """Entries appended since the last read (for --follow)."""
+        return self._read(only_new=True)

@@ -24,10 +24,8 @@ err_console = Console(stderr=True, highlight=False)
 
 def endpoints(ctx: click.Context | None = None) -> Endpoints:
     ctx = ctx or click.get_current_context()
-    obj = ctx.find_root().obj or {}
-    if "endpoints" not in obj:
-        obj["endpoints"] = Endpoints.resolve()
-    return obj["endpoints"]
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}  # set by the `observe` group, inherited
+    return obj.get("endpoints") or Endpoints.resolve()
 
 
 def parse_duration(text: str, option: str = "duration") -> float:
