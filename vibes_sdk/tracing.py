@@ -319,6 +319,7 @@ class Task(_Unit):
         self.inference_calls = 0
         self.tool_calls = 0
         self._task_token: Any = None
+        self._ctx_token: Any = None
         self._swarm: Any = None
         self._ctx: Any = None
 
@@ -329,7 +330,12 @@ class Task(_Unit):
             self.inference_calls += 1
 
     def _begin(self, st: Any) -> None:
-        ctx = self._ctx = _CTX.get()
+        ctx = _CTX.get()
+        if (self.agent_name and self.agent_name != ctx.agent_name) or (self.agent_id and self.agent_id != ctx.agent_id):
+            # an explicit agent is the context of everything inside the task
+            ctx = ctx.updated(agent_name=self.agent_name, agent_id=self.agent_id)
+            self._ctx_token = _CTX.set(ctx)
+        self._ctx = ctx
         self.agent_name = self.agent_name or ctx.agent_name
         self.agent_id = self.agent_id or ctx.agent_id
         attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: names.OP_INVOKE_AGENT}
@@ -350,11 +356,12 @@ class Task(_Unit):
 
     def _end(self, st: Any, exc: BaseException | None) -> None:
         duration = _perf() - self._start
-        if self._task_token is not None:
-            try:
-                _CURRENT_TASK.reset(self._task_token)
-            except ValueError:
-                pass
+        for var, token in ((_CURRENT_TASK, self._task_token), (_CTX, self._ctx_token)):
+            if token is not None:
+                try:
+                    var.reset(token)
+                except ValueError:
+                    pass
         if self._swarm is not None:
             self._swarm._task(self.agent_id, -1)
         labels: dict[str, Any] = {}
