@@ -1,0 +1,32 @@
+"""Alert listing and silence matchers, on Alertmanager's recorded /api/v2/alerts answer."""
+
+import click
+import pytest
+
+from vibes_observe.commands.alerts import parse_matcher
+from conftest import load
+
+
+def test_matchers():
+    assert parse_matcher("alertname=HighCost") == {"name": "alertname", "value": "HighCost",
+                                                   "isRegex": False, "isEqual": True}
+    assert parse_matcher("model!=gpt-4o")["isEqual"] is False
+    assert parse_matcher('job=~"agent-.*"') == {"name": "job", "value": "agent-.*", "isRegex": True,
+                                                "isEqual": True}
+    assert parse_matcher("job!~x") == {"name": "job", "value": "x", "isRegex": True, "isEqual": False}
+    with pytest.raises(click.BadParameter, match="'nonsense'"):
+        parse_matcher("nonsense")
+
+
+def test_recorded_alerts_render(monkeypatch, capsys):
+    from vibes_observe.cli import main
+    from vibes_observe.clients import alertmanager
+
+    recorded = load("alertmanager_alerts.json")
+    monkeypatch.setattr(alertmanager.AlertmanagerClient, "alerts", lambda self, **kw: recorded)
+    assert main(["observe", "alerts"]) == 0
+    out = capsys.readouterr().out
+    for a in recorded:
+        assert a["labels"]["alertname"] in out
+        assert a["labels"].get("severity", "") in out
+        assert a["annotations"].get("summary", "") in out
