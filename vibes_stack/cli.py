@@ -76,8 +76,14 @@ def _dispatch(args) -> int:
     if cmd == "plan":
         prep = _prepare(args, install=False)
         rc, output = deploy.run_pyinfra(deploy.document(prep, "up"), dry=True)
-        print(output)
-        return rc
+        if rc != 0:
+            print(output)
+            return rc
+        changes = deploy.planned_changes(output)
+        print(output if args.verbose else deploy.plan_table(output))
+        print(f"\n{len(changes)} operation(s) would change; nothing was changed (dry run)."
+              if changes else "\nno changes: `make up` would change nothing.")
+        return 0
     if cmd == "down":
         prep = _prepare(args, install=False, quiet=True)
         result = deploy.apply(prep, "down")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,7 +98,7 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
                       "rules_dir": str(st.config / "prometheus" / "rules") if c.name == "prometheus" else None})
     token = str(st.secrets / "otlp_token") if prep.cfg["collector"]["bearer_token_auth"] else None
     return {"mode": prep.mode, "action": action, "state_dir": str(st.root), "run_dir": str(st.run),
-            "logs_dir": str(st.logs), "python": sys.executable, "components": comps,
+            "logs_dir": str(st.logs), "python": os.path.abspath(sys.executable), "components": comps,
             "collector_token_file": token}
 
 
@@ -107,10 +108,8 @@ def run_pyinfra(doc: dict[str, Any], *, dry: bool = False) -> tuple[int, str]:
         doc_path = fh.name
     os.chmod(doc_path, 0o600)
     try:
-        argv = [sys.executable, "-m", "pyinfra", "-y", "--no-wait"]
-        argv = [a for a in argv if a != "--no-wait"]
-        if dry:
-            argv.append("--dry")
+        # --dry without -y: pyinfra prints its change-detection table and stops
+        argv = [sys.executable, "-m", "pyinfra"] + (["--dry"] if dry else ["-y"])
         argv += ["inventories/local.py", "deploy.py"]
         env = {**os.environ, "VIBES_STACK_DOC": doc_path,
                "PYTHONPATH": os.pathsep.join([str(paths.REPO_ROOT), str(paths.STACK_DIR),
@@ -119,6 +118,26 @@ def run_pyinfra(doc: dict[str, Any], *, dry: bool = False) -> tuple[int, str]:
         return proc.returncode, proc.stdout + proc.stderr
     finally:
         os.unlink(doc_path)
+
+
+def plan_table(output: str) -> str:
+    """The change-detection table of a dry run (what `make plan` shows)."""
+    lines = output.splitlines()
+    start = next((i for i, l in enumerate(lines) if "Detected changes" in l), None)
+    if start is None:
+        return output
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def planned_changes(output: str) -> list[str]:
+    """Operation names a dry run says would change."""
+    changed = []
+    for line in plan_table(output).splitlines()[2:]:
+        cols = re.split(r"\s{2,}", line.strip())
+        if len(cols) >= 2 and cols[1] != "-":
+            changed.append(cols[0])
+    return changed
 
 
 def _snapshot(prep: Prepared) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +210,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     receiver_url = f"http://{host}:{ports['alert_receiver']}/alerts"
     rule_files, am_yaml = alerting_outputs(cfg, receiver_url)
     comps["alert-receiver"] = ComponentPlan(
-        "alert-receiver", [python or sys.executable, "-m", "vibes_observe.alert_receiver",
+        "alert-receiver", [python or os.path.abspath(sys.executable), "-m", "vibes_observe.alert_receiver",
                            "--listen", f"{listen}:{ports['alert_receiver']}", "--file", receiver_file],
         health_url=f"http://{host}:{ports['alert_receiver']}/healthz",
         url=f"http://{host}:{ports['alert_receiver']} (alerts → {receiver_file})",

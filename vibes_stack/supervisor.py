@@ -127,6 +127,13 @@ def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
     name, deadline = spec["name"], time.monotonic() + timeout
     while time.monotonic() < deadline:
         if healthy(spec["health_url"]):
+            if proc is not None:  # a process that lost its port to another answers nothing: make sure
+                time.sleep(0.3)
+                if proc.poll() is not None:
+                    raise ComponentFailed(
+                        f"{name}: exited with code {proc.returncode} right after start-up (is "
+                        f"{spec['health_url']} served by another process?); last lines of {spec['log']}:\n"
+                        f"{log_tail(spec['log'], 30)}")
             return
         if proc is not None and proc.poll() is not None:
             raise ComponentFailed(f"{name}: exited with code {proc.returncode} during start-up; "
