@@ -42,17 +42,19 @@ class Snapshot:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def gather(ep: Endpoints, window: str, window_s: int) -> Snapshot:
+def gather(ep: Endpoints, window: str, window_s: int,
+           filters: dict[str, str | None] | None = None) -> Snapshot:
     from vibes_observe.commands.cost import prometheus_costs
     from vibes_observe.commands.metrics import summary
 
     snap = Snapshot(taken_at=time.time(), window=window)
     prom = PrometheusClient(ep.prometheus, timeout=5)
     try:
-        snap.summary = summary(prom, window_s, {})
-        snap.by_model = summary(prom, window_s, {}, "model")
-        snap.by_agent = summary(prom, window_s, {}, "agent")
-        snap.cost_today = prometheus_costs(prom, ("today",), (), {})["periods"]["today"]
+        filters = filters or {}
+        snap.summary = summary(prom, window_s, filters)
+        snap.by_model = summary(prom, window_s, filters, "model")
+        snap.by_agent = summary(prom, window_s, filters, "agent")
+        snap.cost_today = prometheus_costs(prom, ("today",), (), filters)["periods"]["today"]
         for key, inst in (("sessions", n.SESSION_ACTIVE), ("agents", n.AGENT_ACTIVE), ("swarms", n.SWARM_ACTIVE)):
             samples = prom.query(f"sum({inst.prom})")
             snap.active[key] = samples[0].value if samples else None
@@ -171,8 +173,9 @@ class _KeyWatcher:
             termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
 
 
-def run(ep: Endpoints, *, window: str, window_s: int, interval: float, console: Console) -> None:
-    with _KeyWatcher() as keys, Live(render(gather(ep, window, window_s)), console=console,
+def run(ep: Endpoints, *, window: str, window_s: int, interval: float, console: Console,
+        filters: dict[str, str | None] | None = None) -> None:
+    with _KeyWatcher() as keys, Live(render(gather(ep, window, window_s, filters)), console=console,
                                      screen=True, auto_refresh=False) as live:
         try:
             while True:
@@ -180,6 +183,6 @@ def run(ep: Endpoints, *, window: str, window_s: int, interval: float, console: 
                 while time.monotonic() < deadline:
                     if keys.quit.wait(0.1):
                         return
-                live.update(render(gather(ep, window, window_s)), refresh=True)
+                live.update(render(gather(ep, window, window_s, filters)), refresh=True)
         except KeyboardInterrupt:
             return

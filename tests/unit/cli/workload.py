@@ -192,3 +192,55 @@ def _one_call(tracer, log, workload, call, ctx_attrs, tokens, cost, unpriced, us
         unpriced.add(1, labels)
     else:
         cost.add(call.cost_usd, labels)
+
+
+# ------------------------------------------------------------ live-test helpers
+def cli_env(stack, **extra: str) -> dict[str, str]:
+    """Environment pointing the CLI at the test stack (the env-var path users use)."""
+    import os
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIBES_")}
+    env.update({"VIBES_PROMETHEUS_URL": stack.prometheus_url, "VIBES_JAEGER_URL": stack.jaeger_url,
+                "VIBES_ALERTMANAGER_URL": stack.alertmanager_url, "VIBES_LOG_DIR": str(stack.log_dir),
+                "VIBES_HOME": str(stack.state_dir), "COLUMNS": "250", **extra})
+    return env
+
+
+def run_cli(stack, *args: str, check: bool = True, **env: str):
+    """Run the installed `vibes` entry point against the test stack."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    exe = Path(sys.executable).with_name("vibes")
+    proc = subprocess.run([str(exe), "observe", *args], capture_output=True, text=True,
+                          env=cli_env(stack, **env), timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"vibes observe {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def wait_until_landed(workload: Workload, stack, timeout: float = 60.0) -> None:
+    """Block until the workload is queryable in Jaeger, Prometheus and the log store."""
+    import json as _json
+    import requests
+    deadline = time.monotonic() + timeout
+    missing: list[str] = []
+    while time.monotonic() < deadline:
+        missing = []
+        r = requests.get(f"{stack.jaeger_url}/api/traces", params={
+            "service": workload.service, "tags": _json.dumps({n.VIBES_SESSION_ID: workload.session_id})},
+            timeout=10).json()
+        if not r.get("data") or len(r["data"][0]["spans"]) < len(workload.calls) + 2:
+            missing.append("jaeger")
+        q = f'{n.COST.prom}{{{n.prom_label(n.GEN_AI_AGENT_NAME)}="{workload.agent}"}}'
+        r = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10).json()
+        if len(r["data"]["result"]) < 2:
+            missing.append("prometheus")
+        found = sum(p.read_text(errors="replace").count(workload.session_id)
+                    for p in stack.log_dir.glob("*") if p.is_file())
+        if found < len(workload.calls) + 3:
+            missing.append("log store")
+        if not missing:
+            return
+        time.sleep(1)
+    raise AssertionError(f"workload {workload.service} did not land in: {', '.join(missing)}")
