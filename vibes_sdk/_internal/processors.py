@@ -39,7 +39,8 @@ class GenAiAwareSampler(Sampler):
         result = self._inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
         if (result.decision is Decision.DROP and attributes
                 and attributes.get(names.GEN_AI_OPERATION_NAME) in _COUNTED_OPS):
-            return SamplingResult(Decision.RECORD_ONLY, result.attributes, result.trace_state)
+            # the span is built from the result's attributes: a DROP result carries none
+            return SamplingResult(Decision.RECORD_ONLY, attributes, result.trace_state)
         return result
 
     def get_description(self) -> str:
