@@ -119,3 +119,15 @@ def test_jaeger_and_prometheus_follow_the_config(tmp_path):
     assert set(jobs) >= {"otel-collector", "jaeger", "alertmanager", "prometheus"}
     am = plan.components["alertmanager"]
     assert "--cluster.listen-address=" in am.argv
+
+
+def test_native_jaeger_config_passes_jaeger_validate(tmp_path):
+    jaeger, _ = binaries.find("jaeger")
+    assert jaeger, "jaeger binary missing: run `python -m vibes_stack binaries`"
+    plan = render_native(config.build({}), tmp_path / "state", FAKE_BINARIES)
+    (path, text), = plan.components["jaeger"].files.items()
+    f = tmp_path / "jaeger.yaml"
+    f.write_text(text)
+    proc = subprocess.run([jaeger, "validate", f"--config={f}"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "127.0.0.1:" in text and "0.0.0.0" not in text
