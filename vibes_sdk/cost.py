@@ -17,6 +17,7 @@ import datetime as _dt
 import json
 import re
 import threading
+import time as _time
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Iterable, Mapping, NamedTuple
@@ -203,19 +204,27 @@ class CostTracker:
         self._by_session: dict[str, float] = {}
         self._by_agent: dict[str, float] = {}
         self._unpriced_calls = 0
+        self._day, self._day_checked = _dt.date.today(), 0.0
 
     def record(self, cost: float | None, *, model: str | None, session_id: str | None = None,
                agent_name: str | None = None, when: _dt.date | None = None) -> None:
+        day = when or self._today()
         with self._lock:
             if cost is None:
                 self._unpriced_calls += 1
                 return
-            day = when or _dt.date.today()
             self._by_day[day] = self._by_day.get(day, 0.0) + cost
             for table, key in ((self._by_model, model), (self._by_session, session_id),
                                (self._by_agent, agent_name)):
                 if key:
                     table[key] = table.get(key, 0.0) + cost
+
+    def _today(self) -> _dt.date:
+        """date.today(), re-read at most once a second (it is on every LLM call's path)."""
+        now = _time.monotonic()
+        if now >= self._day_checked:
+            self._day, self._day_checked = _dt.date.today(), now + 1.0
+        return self._day
 
     def _sum_days(self, days: Iterable[_dt.date]) -> float:
         return sum(self._by_day.get(d, 0.0) for d in days)

@@ -266,13 +266,13 @@ class LLMCall(_Unit):
                 self._cr += u.cache_read_tokens; self._cc += u.cache_creation_tokens
                 self._rs += u.reasoning_tokens
         ctx = self._ctx
+        labels = st.model_labels(self.operation, self.provider, self.model, ctx.agent_name, ctx.cost_center)
+        base, per_type = labels
         usage = Usage(self._in, self._out, self._cr, self._cc, self._rs)
         cost = self.cost_usd = st.account(
             operation=self.operation, provider=self.provider, model=self.model, usage=usage,
             agent_name=ctx.agent_name, cost_center=ctx.cost_center, session_id=ctx.session_id,
-            price_model=self._response_model)
-        base, per_type = st.model_labels(self.operation, self.provider, self.model,
-                                         ctx.agent_name, ctx.cost_center)
+            price_model=self._response_model, labels=labels)
         inst = st.inst
         inst.token_usage.record(self._in, per_type[names.TOKEN_INPUT])
         inst.token_usage.record(self._out, per_type[names.TOKEN_OUTPUT])

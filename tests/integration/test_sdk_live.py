@@ -116,3 +116,19 @@ def test_known_workload_reaches_jaeger_and_prometheus(stack, live_sdk, prom_quer
     series = prom_query(f"{names.TOKENS.prom}{{{job}}}")
     for s in series:
         assert session_id not in s["metric"].values() and "live-user" not in s["metric"].values()
+
+
+def test_demo_workload_is_delivered(stack):
+    import subprocess
+    import sys
+    service = f"sdk-demo-{uuid.uuid4().hex[:8]}"
+    run = subprocess.run([sys.executable, "-m", "vibes_sdk.demo", "--sessions", "2", "--seed", "7",
+                          "--endpoint", stack.otlp_http_endpoint, "--service-name", service],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "unpriced calls: 2" in run.stdout  # one per session, never priced at $0
+
+    def services():
+        return service in (http_json(f"{stack.jaeger_url}/api/services").get("data") or [])
+
+    poll(services, timeout=90, what=f"demo service {service} in Jaeger")

@@ -8,7 +8,7 @@ import time
 import urllib.request
 import uuid
 
-from conftest import COMPONENTS, poll
+from conftest import COMPONENTS, http_json, poll
 
 from vibes_sdk import names
 
@@ -89,3 +89,17 @@ def test_sdk_prometheus_names_match_the_collector_exporter(stack, otlp_client):
         time.sleep(1)
     missing = {name: prom for name, prom in wanted if prom not in got}
     assert not missing, f"names.prom_metric_name disagrees with the exporter: {missing}; exporter has {sorted(got)}"
+
+
+def test_prometheus_scrapes_every_component(stack, prom_query):
+    """Collector exporter + collector own metrics + Jaeger + Alertmanager + Prometheus itself, all up."""
+    wanted = {"otel-collector-exporter", "otel-collector", "jaeger", "alertmanager", "prometheus"}
+
+    def all_up():
+        up = {r["metric"]["job"] for r in prom_query("up == 1")}
+        return wanted <= up
+    poll(all_up, timeout=30, what=f"up == 1 for jobs {sorted(wanted)}")
+    rules = http_json(f"{stack.prometheus_url}/api/v1/rules")["data"]["groups"]
+    assert rules, "Prometheus loaded no rule groups from the alerting helper's rule files"
+    ams = http_json(f"{stack.prometheus_url}/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
+    assert any(str(stack.ports["alertmanager"]) in a["url"] for a in ams), ams

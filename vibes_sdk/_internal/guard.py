@@ -14,6 +14,8 @@ _seen: set[str] = set()
 _lock = threading.Lock()
 # Set by the runtime once metrics exist: (signal, reason, n) -> None.
 drop_hook: Callable[[str, str, int], None] | None = None
+#: Process totals of dropped items by (signal, reason), also after shutdown (for reports).
+DROPS: dict[tuple[str, str], int] = {}
 
 
 def once(key: str) -> bool:
@@ -44,6 +46,8 @@ def suppressed(where: str, exc: BaseException, signal: str = "sdk") -> None:
 
 
 def count_drop(signal: str, reason: str, n: int = 1) -> None:
+    if n > 0:
+        DROPS[(signal, reason)] = DROPS.get((signal, reason), 0) + n
     hook = drop_hook
     if hook is not None and n > 0:
         try:

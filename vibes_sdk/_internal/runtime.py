@@ -184,7 +184,7 @@ class Runtime:
         for handler in self.handlers:
             root.addHandler(handler)
         self._previous_root_level = root.level
-        if root.level == logging.NOTSET or root.level > level:
+        if root.level > level:
             root.setLevel(level)  # lower only: never hide what the host app already shows
 
         if set_globals:
@@ -222,9 +222,9 @@ class Runtime:
     # -------------------------------------------------------- accounting
     def account(self, *, operation: str, provider: Any, model: Any, usage: Usage,
                 agent_name: Any, cost_center: Any, session_id: Any,
-                price_model: Any = None) -> float | None:
+                price_model: Any = None, labels: Any = None) -> float | None:
         """Exact vibes token/cost counters for one call (never the semconv histograms)."""
-        base, per_type = self.model_labels(operation, provider, model, agent_name, cost_center)
+        base, per_type = labels or self.model_labels(operation, provider, model, agent_name, cost_center)
         add = self.inst.tokens.add
         if usage.input_tokens:
             add(usage.input_tokens, per_type[names.TOKEN_INPUT])
@@ -280,6 +280,7 @@ class Runtime:
         root = logging.getLogger()
         for handler in self.handlers:
             root.removeHandler(handler)
+        root.setLevel(self._previous_root_level)
         if self._system_metrics is not None:
             try:
                 self._system_metrics.uninstrument()

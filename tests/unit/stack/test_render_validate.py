@@ -131,3 +131,20 @@ def test_native_jaeger_config_passes_jaeger_validate(tmp_path):
     proc = subprocess.run([jaeger, "validate", f"--config={f}"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert "127.0.0.1:" in text and "0.0.0.0" not in text
+
+
+def test_native_loki_and_grafana_are_used_when_their_binaries_exist(tmp_path):
+    cfg = config.build({})
+    plan = render_native(cfg, tmp_path / "state", {**FAKE_BINARIES, "loki": "/opt/loki/loki",
+                                                    "grafana": "/opt/grafana/bin/grafana"})
+    col = yaml.safe_load(next(iter(plan.components["collector"].files.values())))
+    assert col["service"]["pipelines"]["logs"]["exporters"] == ["otlp_http/loki"]
+    assert col["exporters"]["otlp_http/loki"]["endpoint"] == "http://127.0.0.1:3100/otlp"
+    loki = yaml.safe_load(next(iter(plan.components["loki"].files.values())))
+    assert loki["server"]["http_listen_address"] == "127.0.0.1" and loki["compactor"]["retention_enabled"]
+    graf = plan.components["grafana"]
+    assert graf.argv[:2] == ["/opt/grafana/bin/grafana", "server"]
+    assert graf.env["GF_SERVER_HTTP_ADDR"] == "127.0.0.1" and graf.env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    dash = yaml.safe_load(next(t for p, t in graf.files.items() if p.endswith("dashboards/vibes.yaml")))
+    assert dash["providers"][0]["options"]["path"].endswith("/dashboards")
+    assert not any("absent" in n for n in plan.notices)
