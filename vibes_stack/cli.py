@@ -118,7 +118,7 @@ def _print_secrets(prep: deploy.Prepared) -> None:
               "send it as `Authorization: Bearer <token>`")
     pw = prep.state.secrets / "grafana_admin_password"
     shown = prep.state.secrets / ".grafana_password_shown"
-    if prep.mode == "compose" and pw.exists() and not shown.exists():
+    if "grafana" in prep.plan.components and pw.exists() and not shown.exists():
         print(f"Grafana admin password (shown once, stored 0600 in {pw}): {pw.read_text().strip()}")
         shown.touch()
 

@@ -43,7 +43,9 @@ class ComposePlan:
     def compose_doc(self, action: str) -> dict[str, Any]:
         return {"mode": "compose", "action": action, "state_dir": self.state_dir, "compose_project": PROJECT,
                 "compose_file": self.compose_file, "files": {**self.files, self.compose_file: self.compose_text},
-                "dirs": self.dirs, "secrets": self.secrets, "components": []}
+                "dirs": self.dirs, "secrets": self.secrets, "components": [],
+                "service_hashes": {n: svc["labels"]["vibes.config-hash"]
+                                   for n, svc in yaml.safe_load(self.compose_text)["services"].items()}}
 
 
 def render_compose(cfg: dict[str, Any], state_dir: Path | str) -> ComposePlan:

@@ -99,7 +99,8 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
     token = str(st.secrets / "otlp_token") if prep.cfg["collector"]["bearer_token_auth"] else None
     return {"mode": prep.mode, "action": action, "state_dir": str(st.root), "run_dir": str(st.run),
             "logs_dir": str(st.logs), "python": os.path.abspath(sys.executable), "components": comps,
-            "collector_token_file": token}
+            "collector_token_file": token,
+            "grafana_password_file": str(st.secrets / "grafana_admin_password")}
 
 
 def run_pyinfra(doc: dict[str, Any], *, dry: bool = False) -> tuple[int, str]:

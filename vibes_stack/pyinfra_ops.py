@@ -61,3 +61,40 @@ def secret_file(path: str, nbytes: int = 32):
     q = shlex.quote(path)
     yield (f"mkdir -p $(dirname {q}) && chmod 700 $(dirname {q}) && umask 077 && "
            f"head -c {nbytes} /dev/urandom | base64 | tr -d '/+=\\n' > {q}.tmp && mv {q}.tmp {q}")
+
+
+class ComposeServices(FactBase):
+    """``{service: (config hash label, state)}`` of the project's containers."""
+
+    def command(self, project):
+        fmt = '{{.Label "com.docker.compose.service"}} {{.Label "vibes.config-hash"}} {{.State}}'
+        return (f"docker ps -a --filter label=com.docker.compose.project={shlex.quote(project)} "
+                f"--format {shlex.quote(fmt)}")
+
+    def process(self, output):
+        services = {}
+        for line in output:
+            parts = line.split()
+            if len(parts) == 3:
+                services[parts[0]] = (parts[1], parts[2])
+        return services
+
+
+@operation()
+def compose_up(project: str, compose_file: str, hashes: dict):
+    """`docker compose up -d --wait` unless every service already runs with its config hash."""
+    current = host.get_fact(ComposeServices, project=project)
+    stale = sorted(s for s, h in hashes.items() if current.get(s) != (h, "running"))
+    if not stale:
+        host.noop("every compose service runs with its current config")
+        return
+    yield (f"docker compose -p {shlex.quote(project)} -f {shlex.quote(compose_file)} "
+           "up -d --wait --remove-orphans")
+
+
+@operation()
+def compose_down(project: str, compose_file: str):
+    if not host.get_fact(ComposeServices, project=project):
+        host.noop("no compose service exists")
+        return
+    yield f"docker compose -p {shlex.quote(project)} -f {shlex.quote(compose_file)} down"

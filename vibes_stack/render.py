@@ -242,9 +242,20 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
         url=f"http://{host}:{ports['prometheus']}",
         files=prom_files, dirs=[str(st.data / "prometheus"), str(rules_dir)])
 
-    if not loki_present:
+    if loki_present:
+        lcfg = str(st.config / "loki" / "loki.yaml")
+        comps["loki"] = ComponentPlan(
+            "loki", [binaries["loki"], f"-config.file={lcfg}"],
+            health_url=f"http://{host}:{ports['loki']}/ready", url=f"http://{host}:{ports['loki']}",
+            files={lcfg: env.get_template("loki.yaml.j2").render(
+                listen=listen, ports=ports, data_dir=str(st.data / "loki"),
+                retention_go={"logs": go_duration(cfg["retention"]["logs"], "retention.logs")})},
+            dirs=[str(st.data / "loki")])
+    else:
         notices.append("loki: no binary found (it cannot be built here); see the logs notice above")
-    if not binaries.get("grafana"):
+    if binaries.get("grafana"):
+        comps["grafana"] = _native_grafana(cfg, st, binaries["grafana"], host, loki_present)
+    else:
         notices.append("grafana: no binary found (it cannot be built here): dashboards are available "
                        "in compose mode; natively use `vibes observe` and the Jaeger/Prometheus UIs")
     for c in comps.values():
@@ -254,3 +265,37 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
 
 def _prom_duration(value: str) -> str:
     return value  # Prometheus accepts ms/s/m/h/d/w/y, exactly our syntax
+
+
+def _native_grafana(cfg: dict[str, Any], st: paths.StateLayout, binary: str, host: str,
+                    loki_present: bool) -> ComponentPlan:
+    """Grafana from a binary that is already installed (e.g. a distro package), same provisioning
+    files as compose; the datasource URLs come from the environment, the dashboards from dashboards/."""
+    import yaml
+    ports = cfg["ports"]
+    prov = st.config / "grafana" / "provisioning"
+    dash_provider = yaml.safe_load((paths.PROVISIONING_DIR / "grafana" / "dashboards.yaml").read_text())
+    for provider in dash_provider["providers"]:
+        provider["options"]["path"] = str(paths.DASHBOARDS_DIR)
+    home = Path(binary).resolve().parent.parent
+    if not (home / "public").is_dir() and Path("/usr/share/grafana/public").is_dir():
+        home = Path("/usr/share/grafana")
+    env = {"GF_PATHS_DATA": str(st.data / "grafana"), "GF_PATHS_LOGS": str(st.logs),
+           "GF_PATHS_PLUGINS": str(st.data / "grafana" / "plugins"), "GF_PATHS_PROVISIONING": str(prov),
+           "GF_SERVER_HTTP_ADDR": cfg["bind_address"], "GF_SERVER_HTTP_PORT": str(ports["grafana"]),
+           "GF_SECURITY_ADMIN_PASSWORD__FILE": str(st.secrets / "grafana_admin_password"),
+           "GF_AUTH_ANONYMOUS_ENABLED": "false", "GF_USERS_ALLOW_SIGN_UP": "false",
+           "GF_ANALYTICS_REPORTING_ENABLED": "false",
+           "VIBES_PROMETHEUS_URL": f"http://{host}:{ports['prometheus']}",
+           "VIBES_JAEGER_URL": f"http://{host}:{ports['jaeger_query']}",
+           "VIBES_LOKI_URL": f"http://{host}:{ports['loki']}",
+           "VIBES_ALERTMANAGER_URL": f"http://{host}:{ports['alertmanager']}"}
+    return ComponentPlan(
+        "grafana", [binary, "server", f"--homepath={home}"] if Path(binary).name == "grafana"
+        else [binary, f"--homepath={home}"],
+        health_url=f"http://{host}:{ports['grafana']}/api/health", url=f"http://{host}:{ports['grafana']}",
+        files={str(prov / "datasources" / "vibes.yaml"):
+               (paths.PROVISIONING_DIR / "grafana" / "datasources.yaml").read_text(),
+               str(prov / "dashboards" / "vibes.yaml"): yaml.safe_dump(dash_provider, sort_keys=False)},
+        env=env, dirs=[str(st.data / "grafana"), str(prov / "plugins"), str(prov / "alerting"),
+                       str(prov / "notifiers")])
