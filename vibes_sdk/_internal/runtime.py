@@ -181,6 +181,12 @@ class Runtime:
         if "console" in cfg.logs_exporter:
             self.handlers.append(console_handler(cfg.log_format, level))
         root = logging.getLogger()
+        if not root.handlers and "console" not in cfg.logs_exporter:
+            # Python prints WARNING+ to stderr while the root logger has no handler (lastResort);
+            # adding ours would silence that, so keep an equivalent console handler.
+            fallback = logging.StreamHandler()
+            fallback.setLevel(logging.WARNING)
+            self.handlers.append(fallback)
         for handler in self.handlers:
             root.addHandler(handler)
         self._previous_root_level = root.level

@@ -76,3 +76,15 @@ def test_console_exporter_writes_json(sdk_factory, capsys):
     line = next(l for l in err.splitlines() if '"shown"' in l)
     data = json.loads(line)
     assert data["n"] == 1 and data["gen_ai.conversation.id"] == "s-console"
+
+
+def test_host_app_still_sees_warnings_on_stderr(tmp_path):
+    import subprocess
+    import sys
+    script = ("import logging, vibes_sdk as v\n"
+              "v.init(traces_exporter='none', metrics_exporter='none', logs_exporter='none', system_metrics=False)\n"
+              "logging.getLogger('app').warning('disk almost full')\n"
+              "logging.getLogger('app').info('not shown')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "disk almost full" in run.stderr and "not shown" not in run.stderr
