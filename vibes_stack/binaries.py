@@ -94,8 +94,8 @@ def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], 
         path, source = find(component, explicit)
         if path is None and install:
             path, source = _obtain(component, out)
-        if path is None:
-            raise BinaryError(f"{component}: no binary found (PATH, {cache_path(component)}) and install disabled")
+        if path is None:  # plan/down/status: name the path `up` would install or build
+            path, source = _predicted(component), "missing: `up` would install or build it"
         out(f"  {component:<13} {path}  ({source})")
         result[component] = path
     for component in NATIVE_OPTIONAL:
@@ -104,6 +104,14 @@ def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], 
             "  (cannot be built here: licence policy; see `make up` notices)"))
         result[component] = path
     return result
+
+
+def _predicted(component: str) -> str:
+    if component == "prometheus":
+        return "/usr/bin/prometheus"
+    if component == "alertmanager":
+        return "/usr/bin/prometheus-alertmanager"
+    return str(cache_path(component))
 
 
 def _obtain(component: str, out: Callable[[str], None]) -> tuple[str, str]:
