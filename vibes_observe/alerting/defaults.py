@@ -25,6 +25,7 @@ TOKEN_TYPE = n.prom_label(n.GEN_AI_TOKEN_TYPE)
 MODEL_KEYS: tuple[str, ...] = (JOB,) + tuple(n.prom_label(a) for a in n.MODEL_LABELS)
 TOOL_KEYS: tuple[str, ...] = (JOB, AGENT, TOOL)
 TASK_KEYS: tuple[str, ...] = (JOB, AGENT, COST_CENTER)
+SESSION_KEYS: tuple[str, ...] = (JOB, COST_CENTER)
 
 # ------------------------------------------------------------- SDK metric names
 COST = n.COST.prom
@@ -32,10 +33,14 @@ TOKENS = n.TOKENS.prom
 UNPRICED = n.UNPRICED_REQUESTS.prom
 REQUESTS = n.OPERATION_DURATION.prom_count
 LATENCY_BUCKET = n.OPERATION_DURATION.prom_bucket
+LATENCY_SUM = n.OPERATION_DURATION.prom_sum
 TTFC_BUCKET = n.TIME_TO_FIRST_CHUNK.prom_bucket
 TOOL_CALLS = n.TOOL_DURATION.prom_count
 TASK_CALLS_BUCKET = n.TASK_INFERENCE_CALLS.prom_bucket
 SDK_DROPPED = n.SDK_DROPPED.prom
+AGENTS_SPAWNED = n.AGENT_SPAWNED.prom
+SESSION_MESSAGES = n.SESSION_MESSAGES.prom
+SESSION_EVENTS = n.SESSION_EVENTS.prom
 
 # ------------------------------------------------ collector self-metric names
 # Checked against /tmp/vbuild/col/_build/otelcol-vibes v0.155.0 with the
@@ -63,6 +68,11 @@ LEDGER_REQUESTS = "vibes:llm_requests:increment"
 LEDGER_UNPRICED = "vibes:llm_unpriced_requests:increment"
 LEDGER_TOOL_CALLS = "vibes:tool_calls:increment"
 LEDGER_TASK_CALLS = "vibes:agent_task_inference_calls_bucket:increment"
+LEDGER_AGENTS_SPAWNED = "vibes:agents_spawned:increment"
+LEDGER_SESSION_MESSAGES = "vibes:session_messages:increment"
+LEDGER_SESSION_EVENTS = "vibes:session_events:increment"
+LEDGER_LATENCY_SUM = "vibes:llm_latency_seconds_sum:increment"
+LEDGER_LATENCY_BUCKET = "vibes:llm_latency_seconds_bucket:increment"
 #: Calendar-period cost so far (UTC): vibes:llm_cost_usd:day|week|month
 COST_PERIOD = "vibes:llm_cost_usd:{period}"
 BUDGET_LIMIT = "vibes:budget_usd:limit"

@@ -47,6 +47,11 @@ def ledger_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
         (d.LEDGER_UNPRICED, d.UNPRICED, d.MODEL_KEYS),
         (d.LEDGER_TOOL_CALLS, d.TOOL_CALLS, d.TOOL_KEYS + (d.ERROR_TYPE,)),
         (d.LEDGER_TASK_CALLS, d.TASK_CALLS_BUCKET, d.TASK_KEYS + ("le",)),
+        (d.LEDGER_LATENCY_SUM, d.LATENCY_SUM, d.MODEL_KEYS),
+        (d.LEDGER_LATENCY_BUCKET, d.LATENCY_BUCKET, d.MODEL_KEYS + ("le",)),
+        (d.LEDGER_AGENTS_SPAWNED, d.AGENTS_SPAWNED, d.TASK_KEYS),
+        (d.LEDGER_SESSION_MESSAGES, d.SESSION_MESSAGES, d.SESSION_KEYS),
+        (d.LEDGER_SESSION_EVENTS, d.SESSION_EVENTS, d.SESSION_KEYS),
     )
     return [{"record": rec, "expr": promql.ledger(metric, keys, step)} for rec, metric, keys in sources]
 

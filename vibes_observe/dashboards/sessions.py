@@ -1,0 +1,58 @@
+"""Vibes / Sessions: open sessions, durations, messages, and a drill-down to a session's traces and logs."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.builders import logs
+
+from vibes_sdk import names
+
+from vibes_observe.alerting import defaults as d
+from vibes_observe.dashboards._build import (
+    COUNT, JAEGER, LOKI, SECONDS, JaegerQuery, dashboard, log_link, logql, prom, sel, stat_panel, table_panel,
+    timeseries_panel, trace_link,
+)
+
+UID = "vibes-sessions"
+R = "[$__range]"
+SESSION_TAG = f"{names.VIBES_SESSION_ID}=$session"
+SESSION_LOG_FILTER = f' | {names.prom_label(names.VIBES_SESSION_ID)}="$session"'
+
+
+def build() -> db.Dashboard:
+    cc = sel("service", "cost_center")
+    session_var = (db.TextBoxVariable("session").label("Session id").description(
+        f"A {names.VIBES_SESSION_ID} value: shows that session's traces and logs."))
+    return (
+        dashboard(UID, "Sessions", "Sessions (conversations): how many, how long, and what happened in one.",
+                  time_from="now-24h")
+        .with_variable(session_var)
+        .with_row(db.Row("Sessions"))
+        .with_panel(stat_panel("Open sessions", "Sessions open now.", COUNT,
+                               f"sum({names.SESSION_ACTIVE.prom}{cc})", w=6))
+        .with_panel(stat_panel("Messages", "Messages exchanged in sessions in the time range.", COUNT,
+                               f"sum(sum_over_time({d.LEDGER_SESSION_MESSAGES}{cc}{R}))", w=6))
+        .with_panel(stat_panel("Events", "Session events recorded in the time range.", COUNT,
+                               f"sum(sum_over_time({d.LEDGER_SESSION_EVENTS}{cc}{R}))", w=6))
+        .with_panel(stat_panel("Median session length", "p50 duration of sessions closed in the time range.",
+                               SECONDS, f"histogram_quantile(0.5, sum by (le) (increase("
+                               f"{names.SESSION_DURATION.prom_bucket}{cc}{R})))", w=6))
+        .with_panel(timeseries_panel("Open sessions by cost center", "Sessions open over time.", COUNT,
+                                     [prom(f"sum by ({d.COST_CENTER}) ({names.SESSION_ACTIVE.prom}{cc})",
+                                           f"{{{{{d.COST_CENTER}}}}}")]))
+        .with_panel(timeseries_panel(
+            "Session duration p50 / p95", "Duration of closed sessions.", SECONDS,
+            [prom(f"histogram_quantile({q}, sum by (le) (rate({names.SESSION_DURATION.prom_bucket}{cc}"
+                  f"[$__rate_interval])))", f"p{q * 100:g}", ref=f"p{q * 100:g}") for q in (0.5, 0.95)]))
+        .with_row(db.Row("Drill down (traces and logs)"))
+        .with_panel(table_panel("Recent traces", "Latest traces of the selected service (Jaeger). Click a "
+                                "trace id to open it; copy its session id into the Session id box.", COUNT,
+                                [JaegerQuery(limit=50)], w=12, h=10, datasource=JAEGER, links=False)
+                    .links([trace_link(), log_link()]))
+        .with_panel(table_panel("Traces of session $session", f"Traces tagged {SESSION_TAG}.", COUNT,
+                                [JaegerQuery(tags=SESSION_TAG, limit=100)], w=12, h=10, datasource=JAEGER,
+                                links=False).links([trace_link(SESSION_TAG), log_link(SESSION_LOG_FILTER)]))
+        .with_panel(logs.Panel().title("Logs of session $session").description(
+            "Log records stamped with the session id (Loki).").datasource(LOKI).span(24).height(10)
+            .with_target(logql('{service_name=~"$service"}' + SESSION_LOG_FILTER)))
+    )
