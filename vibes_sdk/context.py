@@ -86,6 +86,7 @@ class _Scope:
         self._changes = changes
         self._token: contextvars.Token[TraceContext] | None = None
         self.context: TraceContext = EMPTY
+        self._live = False  # metrics started on enter: only then are they closed on exit
 
     def _on_enter(self) -> None: ...
     def _on_exit(self, error: BaseException | None) -> None: ...
@@ -96,13 +97,15 @@ class _Scope:
             self._token = _CTX.set(self.context)
             if _rt.STATE is not None:
                 self._on_enter()
+                self._live = True
         except Exception as exc:  # noqa: BLE001
             guard.suppressed(type(self).__name__ + ".enter", exc)
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         try:
-            if _rt.STATE is not None:
+            if _rt.STATE is not None and self._live:
+                self._live = False
                 self._on_exit(exc)
         except Exception as err:  # noqa: BLE001
             guard.suppressed(type(self).__name__ + ".exit", err)

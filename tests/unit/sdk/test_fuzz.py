@@ -81,3 +81,14 @@ def _ensure(factory):
     # one SDK per test function (hypothesis reuses the function-scoped fixture)
     if not vibes.enabled():
         factory()
+
+
+@SETTINGS
+@given(values=st.lists(garbage, min_size=4, max_size=4))
+def test_garbage_before_init_is_a_no_op(values):
+    assert not vibes.enabled()
+    a, b, c, d = values
+    with vibes.session(a, user_id=b), vibes.task(c), vibes.llm_call(model=d, provider=a) as call:
+        call.record_usage(b, c, cache_read_tokens=d)
+        call.set_response(a, b, c)
+    vibes.inject({"x": "y"})

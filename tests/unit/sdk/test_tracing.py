@@ -253,3 +253,14 @@ def test_sampling_does_not_change_metrics(sdk_factory):
         assert none.total(k) == pytest.approx(v)
     assert none.hist_count(names.TASK_INFERENCE_CALLS.name) == expected_counts
     assert none.total(names.TASK_INFERENCE_CALLS.name) == 50
+
+
+def test_scope_entered_before_init_does_not_skew_gauges(sdk_factory):
+    scope = vibes.session("early")
+    with scope:
+        sdk = sdk_factory()  # init happens inside the scope
+    with vibes.agent("late"):
+        pass
+    assert sdk.total(names.SESSION_ACTIVE.name) == 0  # no -1 for a +1 that never happened
+    assert sdk.hist_count(names.SESSION_DURATION.name) == 0
+    assert sdk.total(names.AGENT_ACTIVE.name) == 0 and sdk.total(names.AGENT_SPAWNED.name) == 1
