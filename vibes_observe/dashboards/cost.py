@@ -102,7 +102,8 @@ def build() -> db.Dashboard:
                               f"sum by ({d.MODEL}) (sum_over_time({d.LEDGER_UNPRICED}{ms}{R}))",
                               f"{{{{{d.MODEL}}}}}", w=24))
         .with_row(db.Row("Sessions and users (from traces)"))
-        .with_panel(text.Panel().title("Cost per session and per user").span(8).height(8).content(
+        .with_panel(text.Panel().title("Cost per session and per user").description(
+            "Why per-session and per-user cost is not a metric, and where to get it.").span(8).height(8).content(
             "Session and user ids are never metric labels (unbounded cardinality). Per-session and per-user "
             f"cost is the sum of `{names.VIBES_COST_USD}` on the inference spans of their traces:\n\n"
             "```\nvibes observe cost --by session --since 24h\nvibes observe cost --by user --since 7d\n```\n\n"
