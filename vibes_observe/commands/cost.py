@@ -63,9 +63,9 @@ def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tup
 
 
 def trace_costs(jaeger: JaegerClient, dim: str | None, *, session: str | None, user: str | None,
-                since: str, limit: int) -> dict[str, Any]:
+                since: str, limit: int, service: str | None = None) -> dict[str, Any]:
     """Cost grouped by session or user, summed from the spans of matching traces."""
-    found = search(jaeger, session=session, since=since, limit=limit)
+    found = search(jaeger, session=session, service=service, since=since, limit=limit)
     groups: dict[str, Usage] = {}
     for trace in found:
         for span in trace.spans:
@@ -91,6 +91,7 @@ def trace_costs(jaeger: JaegerClient, dim: str | None, *, session: str | None, u
 @click.option("--agent", help="Only this agent.")
 @click.option("--model", help="Only this model.")
 @click.option("--cost-center", help="Only this cost center.")
+@click.option("--service", help="Only this service (Prometheus job / Jaeger service).")
 @click.option("--session", help="Cost of one session (from its traces).")
 @click.option("--user", help="Cost of one user (from traces).")
 @click.option("--since", default="24h", show_default=True,
@@ -98,7 +99,7 @@ def trace_costs(jaeger: JaegerClient, dim: str | None, *, session: str | None, u
 @click.option("--limit", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Most traces read per service for trace-based figures.")
 @json_option
-def cost(periods, dims, agent, model, cost_center, session, user, since, limit, as_json) -> None:
+def cost(periods, dims, agent, model, cost_center, service, session, user, since, limit, as_json) -> None:
     """Cost today / this week / this month / all time, by model, agent, cost center, session, user."""
     prom_dims = tuple(d for d in dims if d in PROM_DIMENSIONS)
     trace_dims = [d for d in dims if d in TRACE_DIMENSIONS]
@@ -114,11 +115,12 @@ def cost(periods, dims, agent, model, cost_center, session, user, since, limit, 
     if use_traces:
         parse_time(since, "--since")
         result["traces"] = trace_costs(JaegerClient(ep.jaeger), trace_dims[0] if trace_dims else None,
-                                       session=session, user=user, since=since, limit=limit)
+                                       session=session, user=user, since=since, limit=limit,
+                                       service=service)
     if not use_traces or prom_dims or periods:
         if not prom_dims and not dims:
             prom_dims = PROM_DIMENSIONS
-        filters = {"agent": agent, "model": model, "cost_center": cost_center}
+        filters = {"agent": agent, "model": model, "cost_center": cost_center, "service": service}
         result["prometheus"] = prometheus_costs(PrometheusClient(ep.prometheus), periods or PERIODS,
                                                 prom_dims, filters)
     if as_json:
