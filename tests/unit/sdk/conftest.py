@@ -91,6 +91,7 @@ def sdk_factory():
     started = []
 
     def factory(**config: Any) -> Harness:
+        vibes_sdk.shutdown(5)  # whatever an earlier test left running, these pipelines are ours
         h = start_sdk(**config)
         started.append(h)
         return h
