@@ -63,17 +63,23 @@ def _period_index(period: str, t: str) -> str:
     raise ValueError(f"unknown period {period!r}")
 
 
-def period_total(increments: str, period: str, keys: tuple[str, ...]) -> str:
-    """Sum of ledger ``increments`` recorded in the current calendar period (UTC)."""
+def period_total(increments: str, period: str, keys: tuple[str, ...], fine_step_s: int = 60) -> str:
+    """Sum of ledger ``increments`` recorded in the current calendar period (UTC).
+
+    Whole hours of the period come from hour blocks, the current hour from
+    ``fine_step_s`` blocks (the ledger step, at most a minute), so the figure lags by
+    less than one block. Ranges are one millisecond short of the block so a sample on
+    a block boundary is counted once (Prometheus 2.x ranges include both ends).
+    """
     max_range = {"day": "1d", "week": "1w", "month": "31d"}[period]
-    block_t = "vector(time() - 1)"  # a block (s-1h, s] belongs to the period of s-1s
+    block_t = "vector(time() - 1)"  # a block (s-step, s] belongs to the period of s-1s
     hours = (f"sum_over_time((sum_over_time({increments}[3599999ms]) and on() "
              f"({_period_index(period, block_t)} == scalar({_period_index(period, _EVAL_TIME)})))"
              f"[{max_range}:1h])")
-    minutes = (f"sum_over_time((sum_over_time({increments}[59999ms]) and on() "
-               f"(floor(({block_t}) / 3600) == scalar(floor({_EVAL_TIME} / 3600))))[1h:1m])")
+    fine = (f"sum_over_time((sum_over_time({increments}[{fine_step_s * 1000 - 1}ms]) and on() "
+            f"(floor(({block_t}) / 3600) == scalar(floor({_EVAL_TIME} / 3600))))[1h:{fine_step_s}s])")
     return (f'sum {by(keys)} (label_replace({hours}, "vibes_block", "hours", "", "") '
-            f'or label_replace({minutes}, "vibes_block", "minutes", "", ""))')
+            f'or label_replace({fine}, "vibes_block", "minutes", "", ""))')
 
 
 def period_remaining_seconds(period: str) -> str:

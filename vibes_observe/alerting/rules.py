@@ -56,9 +56,10 @@ def ledger_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
     return [{"record": rec, "expr": promql.ledger(metric, keys, step)} for rec, metric, keys in sources]
 
 
-def cost_period_rules() -> list[dict[str, Any]]:
+def cost_period_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
+    fine = min(promql_seconds(cfg.ledger_interval), 60)
     return [{"record": promql.cost_period_metric(p),
-             "expr": promql.period_total(d.LEDGER_COST, p, d.MODEL_KEYS)} for p in d.PERIODS]
+             "expr": promql.period_total(d.LEDGER_COST, p, d.MODEL_KEYS, fine)} for p in d.PERIODS]
 
 
 def _budget_labels(b: Budget) -> dict[str, str]:
@@ -370,7 +371,7 @@ def render_rule_files(cfg: AlertingConfig) -> dict[str, str]:
     ev = cfg.evaluation_interval
     recording = {"groups": [
         _group("vibes-ledger", ledger_rules(cfg), cfg.ledger_interval),
-        _group("vibes-cost-periods", cost_period_rules(), ev),
+        _group("vibes-cost-periods", cost_period_rules(cfg), ev),
         _group("vibes-budgets", budget_rules(cfg), ev),
         _group("vibes-rates", shared_rate_rules(), ev),
     ]}

@@ -54,6 +54,7 @@ def test_overrides_merge_thresholds_and_replace_budgets():
     ({"channels": [{"type": "file", "name": "x"}, {"type": "console", "name": "x"}]}, "alerting.channels[1].name"),
     ({"routing": {"repeat_interval": {"critical": "soon"}}}, "alerting.routing.repeat_interval.critical: 'soon'"),
     ({"ledger_interval": 60}, "alerting.ledger_interval: 60 is not a duration"),
+    ({"ledger_interval": "7s"}, "alerting.ledger_interval: '7s' must be whole seconds that divide a minute"),
     ({"runbook_base_url": "wiki/runbook"}, "alerting.runbook_base_url: 'wiki/runbook'"),
     ({"budget": []}, "alerting.budget: unknown key"),
     ("yes", "alerting: expected a mapping"),
