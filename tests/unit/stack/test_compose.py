@@ -163,9 +163,13 @@ def _uids_in(node, found):
 def test_every_datasource_uid_a_dashboard_uses_exists():
     provisioned = {d["uid"] for d in _datasources()}
     dashboards = sorted(paths.DASHBOARDS_DIR.glob("**/*.json"))
+    assert dashboards, f"no dashboard JSON in {paths.DASHBOARDS_DIR}"
+    all_used: set[str] = set()
     for dash in dashboards:
         used = _uids_in(json.loads(dash.read_text()), set())
         assert used <= provisioned, f"{dash.name} uses datasource uids {sorted(used - provisioned)} not provisioned"
+        all_used |= used
+    assert datasources.PROMETHEUS_UID in all_used  # the walk really finds the references
 
 
 def test_dashboard_provider_loads_the_mounted_dashboards_dir(compose):
