@@ -81,12 +81,13 @@ class _Unit:
         self._start = 0.0
         self._error: str | None = None
         self._begun = False
+        self._st: Any = None
 
     def _begin(self, st: Any) -> None: ...
     def _end(self, st: Any, exc: BaseException | None) -> None: ...
 
     def __enter__(self) -> Any:
-        st = _rt.STATE
+        st = self._st = _rt.STATE
         if st is not None:
             try:
                 self._begin(st)
@@ -95,11 +96,13 @@ class _Unit:
                     self._token = otel_context.attach(set_span_in_context(self._span))
             except Exception as err:  # noqa: BLE001
                 guard.suppressed(self._where + ".enter", err, self._signal)
+                self._end_span_quietly()
         self._start = _perf()
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        st = _rt.STATE
+        # the runtime of __enter__: a shutdown in between still closes what was opened
+        st = self._st
         try:
             if st is not None and self._begun:
                 if exc is not None and self._error is None:
@@ -107,6 +110,7 @@ class _Unit:
                 self._end(st, exc)
         except Exception as err:  # noqa: BLE001
             guard.suppressed(self._where + ".exit", err, self._signal)
+            self._end_span_quietly()
         finally:
             if self._token is not None:
                 try:
@@ -121,6 +125,13 @@ class _Unit:
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         return self.__exit__(exc_type, exc, tb)
+
+    def _end_span_quietly(self) -> None:
+        try:
+            if self._span is not None and self._span.is_recording():
+                self._span.end()
+        except Exception:  # noqa: BLE001
+            pass
 
     def set_error(self, error_type: Any) -> None:
         """Mark the unit failed without an exception (e.g. an error response)."""

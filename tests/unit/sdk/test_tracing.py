@@ -264,3 +264,24 @@ def test_scope_entered_before_init_does_not_skew_gauges(sdk_factory):
     assert sdk.total(names.SESSION_ACTIVE.name) == 0  # no -1 for a +1 that never happened
     assert sdk.hist_count(names.SESSION_DURATION.name) == 0
     assert sdk.total(names.AGENT_ACTIVE.name) == 0 and sdk.total(names.AGENT_SPAWNED.name) == 1
+
+
+def test_shutdown_inside_a_unit_still_closes_it(sdk):
+    from vibes_sdk.tracing import _CURRENT_LLM, _CURRENT_TASK
+    with vibes.task("t", agent="x"):
+        with vibes.llm_call(model="gpt-4o") as c:
+            c.record_usage(1, 1)
+            vibes.shutdown(5)
+    assert _CURRENT_TASK.get() is None and _CURRENT_LLM.get() is None
+    assert vibes.current_context().agent_name is None
+
+
+def test_internal_failure_in_exit_is_swallowed_and_span_ended(sdk, monkeypatch):
+    from vibes_sdk._internal import runtime
+    monkeypatch.setattr(runtime.STATE, "account", lambda **kw: 1 / 0)
+    with vibes.llm_call(model="gpt-4o") as c:
+        c.record_usage(1, 1)
+    (span,) = sdk.spans()
+    assert span.name == "chat gpt-4o" and span.end_time is not None
+    from vibes_sdk._internal import guard
+    assert guard.DROPS.get(("traces", "sdk_error"), 0) >= 1
