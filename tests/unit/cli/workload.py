@@ -8,7 +8,6 @@ The figures below are the workload's definition; tests compare CLI output to the
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -91,6 +90,22 @@ def make_workload(tag: str | None = None) -> Workload:
     )
 
 
+class _Log:
+    """Log records through the OTel logs API, inside the current span's context."""
+
+    def __init__(self, logger):
+        self._logger = logger
+
+    def _emit(self, number: SeverityNumber, text: str, body: str, attrs: dict) -> None:
+        self._logger.emit(body=body, severity_number=number, severity_text=text, attributes=attrs)
+
+    def info(self, body: str, attrs: dict) -> None:
+        self._emit(SeverityNumber.INFO, "INFO", body, attrs)
+
+    def error(self, body: str, attrs: dict) -> None:
+        self._emit(SeverityNumber.ERROR, "ERROR", body, attrs)
+
+
 def _views() -> list[View]:
     return [View(instrument_name=i.name,
                  aggregation=ExplicitBucketHistogramAggregation(list(i.buckets)))
@@ -111,11 +126,7 @@ def send(workload: Workload, otlp_http_endpoint: str) -> Workload:
 
     tracer = tracer_provider.get_tracer("cli-workload")
     meter = meter_provider.get_meter("cli-workload")
-    log = logging.getLogger(f"cli-workload-{workload.service}")
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    handler = LoggingHandler(level=logging.DEBUG, logger_provider=logger_provider)
-    log.addHandler(handler)
+    log = _Log(logger_provider.get_logger("cli-workload"))
 
     tokens = meter.create_counter(n.TOKENS.name, unit=n.TOKENS.unit)
     cost = meter.create_counter(n.COST.name, unit=n.COST.unit)
@@ -130,7 +141,7 @@ def send(workload: Workload, otlp_http_endpoint: str) -> Workload:
                 n.span_name(n.OP_INVOKE_AGENT, workload.agent),
                 attributes={**ctx_attrs, n.GEN_AI_OPERATION_NAME: n.OP_INVOKE_AGENT}) as root:
             workload.trace_ids.append(format(root.get_span_context().trace_id, "032x"))
-            log.info("agent started", extra={**ctx_attrs})
+            log.info("agent started", ctx_attrs)
             for call in workload.calls:
                 _one_call(tracer, log, workload, call, ctx_attrs, tokens, cost, unpriced, usage, duration)
             with tracer.start_as_current_span(
@@ -139,13 +150,12 @@ def send(workload: Workload, otlp_http_endpoint: str) -> Workload:
                                 n.GEN_AI_TOOL_NAME: "web_search",
                                 n.ERROR_TYPE: "TimeoutError"}) as tool:
                 tool.set_status(Status(StatusCode.ERROR, "search timed out"))
-                log.error("tool web_search failed: timed out", extra={**ctx_attrs})
-            log.info("agent finished", extra={**ctx_attrs})
+                log.error("tool web_search failed: timed out", ctx_attrs)
+            log.info("agent finished", ctx_attrs)
     finally:
         tracer_provider.force_flush()
         meter_provider.force_flush()
         logger_provider.force_flush()
-        log.removeHandler(handler)
         tracer_provider.shutdown()
         meter_provider.shutdown()
         logger_provider.shutdown()
@@ -174,10 +184,9 @@ def _one_call(tracer, log, workload, call, ctx_attrs, tokens, cost, unpriced, us
         time.sleep(call.duration_s)
         if call.error:
             span.set_status(Status(StatusCode.ERROR, call.error))
-            log.error("chat %s failed: %s", call.model, call.error, extra={**ctx_attrs})
+            log.error(f"chat {call.model} failed: {call.error}", ctx_attrs)
         else:
-            log.info("chat %s ok: %d in / %d out", call.model, call.input_tokens,
-                     call.output_tokens, extra={**ctx_attrs})
+            log.info(f"chat {call.model} ok: {call.input_tokens} in / {call.output_tokens} out", ctx_attrs)
     dur_labels = {**labels, n.ERROR_TYPE: call.error} if call.error else labels
     duration.record(call.duration_s, dur_labels)
     if call.error:
