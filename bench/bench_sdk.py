@@ -31,6 +31,7 @@ from opentelemetry.trace import SpanKind
 import vibes_sdk
 from vibes_sdk import names
 from vibes_sdk._internal import runtime
+from vibes_sdk.config import load_config
 
 
 class NullExporter(SpanExporter):
@@ -76,7 +77,7 @@ def bare_setup() -> Callable[[], None]:
 
 
 def vibes_setup() -> Callable[[], None]:
-    cfg = vibes_sdk.load_config(service_name="bench-vibes", traces_exporter="none",
+    cfg = load_config(service_name="bench-vibes", traces_exporter="none",
                                 metrics_exporter="none", logs_exporter="none", system_metrics=False)
     runtime.start(cfg, span_processors=[BatchSpanProcessor(NullExporter())],
                   metric_readers=[InMemoryMetricReader()])

@@ -17,6 +17,7 @@ from typing import Any
 from vibes_sdk import names
 from vibes_sdk._internal import guard as _guard
 from vibes_sdk._internal import runtime as _runtime
+from vibes_sdk.config import FIELDS as _CONFIG_FIELDS
 from vibes_sdk.config import ConfigError, ObserveConfig, load_config
 from vibes_sdk.context import (
     TraceContext,
@@ -52,7 +53,10 @@ def init(config: ObserveConfig | None = None, *, config_file: str | None = None,
     (``config_file`` or ``VIBES_CONFIG_FILE``) > defaults. Invalid configuration raises
     :class:`ConfigError` here, naming the key and value; nothing raises after this.
     """
-    cfg = config if config is not None else load_config(config_file, **kwargs)
+    if config is not None:  # taken as is (no env/file), but validated like every other source
+        cfg = load_config(env={}, **{f: getattr(config, f) for f in _CONFIG_FIELDS})
+    else:
+        cfg = load_config(config_file, **kwargs)
     _runtime.start(cfg)
     return cfg
 

@@ -118,3 +118,10 @@ def test_init_fails_fast_on_bad_config():
     with pytest.raises(ConfigError, match="sampler"):
         vibes_sdk.init(sampler="nope")
     assert not vibes_sdk.enabled()
+
+
+def test_explicit_config_object_is_validated_too():
+    import vibes_sdk
+    with pytest.raises(ConfigError, match="sampler='sometimes'"):
+        vibes_sdk.init(ObserveConfig(sampler="sometimes"))
+    assert not vibes_sdk.enabled()
