@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "fixtures"
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-
-def load(name: str):
-    return json.loads((FIXTURES / name).read_text())
+from recorded import load  # noqa: E402
 
 
 @pytest.fixture(scope="session")

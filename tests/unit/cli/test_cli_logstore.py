@@ -8,7 +8,7 @@ import pytest
 
 from vibes_observe.clients.logs_model import LogFilter, normalize_level
 from vibes_observe.clients.logstore import LogStore, entries_from_request
-from conftest import FIXTURES
+from recorded import FIXTURES
 
 
 @pytest.fixture

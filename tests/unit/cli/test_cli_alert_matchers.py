@@ -4,7 +4,7 @@ import click
 import pytest
 
 from vibes_observe.commands.alerts import parse_matcher
-from conftest import load
+from recorded import load
 
 
 def test_matchers():
