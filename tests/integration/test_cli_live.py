@@ -160,3 +160,35 @@ def test_unreachable_backend_names_url(stack):
     proc = wl.run_cli(stack, "traces", check=False, VIBES_JAEGER_URL="http://127.0.0.1:9")
     assert proc.returncode == 2
     assert "error: Jaeger at http://127.0.0.1:9: unreachable" in proc.stderr
+
+
+def test_logs_follow_prints_records_as_they_arrive(stack):
+    import queue
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    work = wl.make_workload()
+    exe = Path(sys.executable).with_name("vibes")
+    proc = subprocess.Popen([str(exe), "observe", "logs", "--follow", "--session", work.session_id,
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=wl.cli_env(stack))
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout], daemon=True).start()
+    try:
+        time.sleep(2)  # the initial read is done: nothing of this session exists yet
+        assert lines.empty()
+        wl.send(work, stack.otlp_http_endpoint)
+        got: list[dict] = []
+        deadline = time.monotonic() + 30
+        while len(got) < len(work.calls) + 3 and time.monotonic() < deadline:
+            try:
+                got.append(json.loads(lines.get(timeout=1)))
+            except queue.Empty:
+                pass
+        assert [r["body"] for r in got][:1] == ["agent started"]
+        assert len(got) == len(work.calls) + 3 and got[-1]["body"] == "agent finished"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
