@@ -41,6 +41,7 @@ SDK_DROPPED = n.SDK_DROPPED.prom
 AGENTS_SPAWNED = n.AGENT_SPAWNED.prom
 SESSION_MESSAGES = n.SESSION_MESSAGES.prom
 SESSION_EVENTS = n.SESSION_EVENTS.prom
+SESSION_DURATION_BUCKET = n.SESSION_DURATION.prom_bucket
 
 # ------------------------------------------------ collector self-metric names
 # Checked against /tmp/vbuild/col/_build/otelcol-vibes v0.155.0 with the
@@ -71,6 +72,7 @@ LEDGER_TASK_CALLS = "vibes:agent_task_inference_calls_bucket:increment"
 LEDGER_AGENTS_SPAWNED = "vibes:agents_spawned:increment"
 LEDGER_SESSION_MESSAGES = "vibes:session_messages:increment"
 LEDGER_SESSION_EVENTS = "vibes:session_events:increment"
+LEDGER_SESSION_DURATION_BUCKET = "vibes:session_duration_seconds_bucket:increment"
 LEDGER_LATENCY_SUM = "vibes:llm_latency_seconds_sum:increment"
 LEDGER_LATENCY_BUCKET = "vibes:llm_latency_seconds_bucket:increment"
 #: Calendar-period cost so far (UTC): vibes:llm_cost_usd:day|week|month

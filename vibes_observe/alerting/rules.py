@@ -52,6 +52,7 @@ def ledger_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
         (d.LEDGER_AGENTS_SPAWNED, d.AGENTS_SPAWNED, d.TASK_KEYS),
         (d.LEDGER_SESSION_MESSAGES, d.SESSION_MESSAGES, d.SESSION_KEYS),
         (d.LEDGER_SESSION_EVENTS, d.SESSION_EVENTS, d.SESSION_KEYS),
+        (d.LEDGER_SESSION_DURATION_BUCKET, d.SESSION_DURATION_BUCKET, d.SESSION_KEYS + ("le",)),
     )
     return [{"record": rec, "expr": promql.ledger(metric, keys, step)} for rec, metric, keys in sources]
 

@@ -104,12 +104,4 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
-def warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {message}")
-
-
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()

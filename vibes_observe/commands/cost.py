@@ -8,7 +8,6 @@ a price is reported as unpriced, never as $0."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 

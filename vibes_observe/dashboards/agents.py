@@ -20,8 +20,9 @@ def build() -> db.Dashboard:
     ts, tl = sel(*TASK_SEL), sel(*TOOL_SEL)
     cc = sel("service", "cost_center")
     failed = sel(*TOOL_SEL, **{d.ERROR_TYPE: NOT_EMPTY})
-    tool_errors = (f"sum by ({d.TOOL}) (sum_over_time({d.LEDGER_TOOL_CALLS}{failed}{R})) / "
-                   f"sum by ({d.TOOL}) (sum_over_time({d.LEDGER_TOOL_CALLS}{tl}{R}))")
+    tool_total = f"sum by ({d.TOOL}) (sum_over_time({d.LEDGER_TOOL_CALLS}{tl}{R}))"
+    tool_errors = (f"(sum by ({d.TOOL}) (sum_over_time({d.LEDGER_TOOL_CALLS}{failed}{R})) or {tool_total} * 0) "
+                   f"/ {tool_total}")
     max_calls = d.THRESHOLDS["agent_iterations"]["max_calls"]
     runaway = (f"sum(sum_over_time({d.LEDGER_TASK_CALLS}{sel(*TASK_SEL, le=eq('+Inf'))}{R})) - "
                f"sum(sum_over_time({d.LEDGER_TASK_CALLS}{sel(*TASK_SEL, le=eq(str(max_calls)))}{R}))")

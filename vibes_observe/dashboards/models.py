@@ -32,6 +32,7 @@ def build() -> db.Dashboard:
     cache_read = _per_model_range(d.LEDGER_TOKENS, **{d.TOKEN_TYPE: eq("cache_read")})
     cache_hit = f"{cache_read} / {_per_model_range(d.LEDGER_TOKENS, **{d.TOKEN_TYPE: eq('input')})}"
     in_out = sel(*MODEL_SEL, **{d.TOKEN_TYPE: '=~"input|output"'})
+    total = f"sum by ({d.MODEL}) (rate({d.REQUESTS}{ms}[$__rate_interval]))"
     return (
         dashboard(UID, "Models", "Per-model traffic, tokens, latency, errors and cache efficiency.",
                   time_from="now-6h")
@@ -62,9 +63,9 @@ def build() -> db.Dashboard:
         .with_panel(bar_panel("Error rate by error type (time range)", "Share of all selected calls that "
                               "failed, per error.type.", PERCENT, errors_by_type, f"{{{{{d.ERROR_TYPE}}}}}"))
         .with_panel(timeseries_panel(
-            "Error rate by model", "Failed share of calls over 5-minute windows.", PERCENT,
-            [prom(f"sum by ({d.MODEL}) (rate({d.REQUESTS}{failed}[$__rate_interval])) / "
-                  f"sum by ({d.MODEL}) (rate({d.REQUESTS}{ms}[$__rate_interval]))", M)],
+            "Error rate by model", "Failed share of calls (0 when a model has no failures).", PERCENT,
+            [prom(f"(sum by ({d.MODEL}) (rate({d.REQUESTS}{failed}[$__rate_interval])) or {total} * 0) / {total}",
+                  M)],
             w=8))
         .with_panel(bar_panel("Cache hit rate (time range)", "cache_read tokens / input tokens per model.",
                               PERCENT, cache_hit, M))

@@ -35,8 +35,8 @@ def build() -> db.Dashboard:
         .with_panel(stat_panel("Events", "Session events recorded in the time range.", COUNT,
                                f"sum(sum_over_time({d.LEDGER_SESSION_EVENTS}{cc}{R}))", w=6))
         .with_panel(stat_panel("Median session length", "p50 duration of sessions closed in the time range.",
-                               SECONDS, f"histogram_quantile(0.5, sum by (le) (increase("
-                               f"{names.SESSION_DURATION.prom_bucket}{cc}{R})))", w=6))
+                               SECONDS, f"histogram_quantile(0.5, sum by (le) (sum_over_time("
+                               f"{d.LEDGER_SESSION_DURATION_BUCKET}{cc}{R})))", w=6))
         .with_panel(timeseries_panel("Open sessions by cost center", "Sessions open over time.", COUNT,
                                      [prom(f"sum by ({d.COST_CENTER}) ({names.SESSION_ACTIVE.prom}{cc})",
                                            f"{{{{{d.COST_CENTER}}}}}")]))
