@@ -42,6 +42,12 @@ def matchers(**labels: str | None) -> str:
     return "{" + ",".join(parts) + "}" if parts else ""
 
 
+def le_matcher(bound: float) -> str:
+    """Matcher for a bucket bound however the exporter spells it: ``32`` or ``32.0``."""
+    text = repr(float(bound)).removesuffix(".0")
+    return f'=~"{text}|{text}\\\\.0"' if float(bound).is_integer() else f'="{text}"'
+
+
 def by(keys: tuple[str, ...] | list[str]) -> str:
     return "by (" + ", ".join(keys) + ")"
 

@@ -177,7 +177,8 @@ def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
     it = cfg.thresholds["agent_iterations"]
     w = it["window"]
     over = (f"sum by ({d.JOB}, {d.AGENT}) (sum_over_time({d.LEDGER_TASK_CALLS}{{le=\"+Inf\"}}[{w}])) - "
-            f"sum by ({d.JOB}, {d.AGENT}) (sum_over_time({d.LEDGER_TASK_CALLS}{{le=\"{it['max_calls']}\"}}[{w}]))")
+            f"sum by ({d.JOB}, {d.AGENT}) (sum_over_time({d.LEDGER_TASK_CALLS}"
+            f"{{le{promql.le_matcher(it['max_calls'])}}}[{w}]))")
     return [
         Alert("ToolErrorRateHigh", "agents", "warning", ratio.expr(), t["for"], "Many tool calls are failing.",
               f"{{{{ $value | humanizePercentage }}}} of calls to tool {{{{ $labels.{d.TOOL} }}}} by agent "
@@ -252,13 +253,21 @@ def cost_alerts(cfg: AlertingConfig) -> list[Alert]:
     return out
 
 
+def _sum_of_rates(templates: tuple[str, ...], keys: tuple[str, ...], window: str) -> str:
+    """Rates of several collector counters (every signal) summed by ``keys``.
+
+    rate() drops the metric name, so each term gets its name as a label first: the same
+    receiver's refused_spans and refused_log_records would otherwise collide.
+    """
+    terms = [f'label_replace(rate({t.format(signal=sig)}[{window}]), "metric", "{t.format(signal=sig)}", "", "")'
+             for t in templates for sig in d.COLLECTOR_SIGNALS]
+    return f"sum {promql.by(keys)} ({' or '.join(terms)})"
+
+
 def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
-    sig = "|".join(d.COLLECTOR_SIGNALS)
     tr, ts, tq = (cfg.thresholds[k] for k in ("collector_refused", "collector_send_failed", "collector_queue"))
-    refused_names = "|".join(n.format(signal=f"({sig})") for n in (d.COLLECTOR_REFUSED, d.COLLECTOR_FAILED))
-    refused = (f'sum by (job, receiver) (rate({{__name__=~"{refused_names}"}}[{tr["window"]}]))')
-    failed_names = "|".join(n.format(signal=f"({sig})") for n in (d.COLLECTOR_SEND_FAILED, d.COLLECTOR_ENQUEUE_FAILED))
-    failed = f'sum by (job, exporter) (rate({{__name__=~"{failed_names}"}}[{ts["window"]}]))'
+    refused = _sum_of_rates((d.COLLECTOR_REFUSED, d.COLLECTOR_FAILED), ("job", "receiver"), tr["window"])
+    failed = _sum_of_rates((d.COLLECTOR_SEND_FAILED, d.COLLECTOR_ENQUEUE_FAILED), ("job", "exporter"), ts["window"])
     fill = f"max by (job, exporter, data_type) ({d.COLLECTOR_QUEUE_SIZE} / {d.COLLECTOR_QUEUE_CAPACITY})"
     logs = "make logs COMPONENT=collector"
     return [

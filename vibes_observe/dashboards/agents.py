@@ -7,6 +7,7 @@ from grafana_foundation_sdk.builders import dashboard as db
 from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
+from vibes_observe.alerting import promql
 from vibes_observe.dashboards._build import (
     COUNT, NOT_EMPTY, PERCENT, SECONDS, TASK_SEL, TOOL_SEL, bar_panel, eq, dashboard, prom, sel, stat_panel, timeseries_panel,
 )
@@ -25,7 +26,7 @@ def build() -> db.Dashboard:
                    f"/ {tool_total}")
     max_calls = d.THRESHOLDS["agent_iterations"]["max_calls"]
     runaway = (f"sum(sum_over_time({d.LEDGER_TASK_CALLS}{sel(*TASK_SEL, le=eq('+Inf'))}{R})) - "
-               f"sum(sum_over_time({d.LEDGER_TASK_CALLS}{sel(*TASK_SEL, le=eq(str(max_calls)))}{R}))")
+               f"sum(sum_over_time({d.LEDGER_TASK_CALLS}{sel(*TASK_SEL, le=promql.le_matcher(max_calls))}{R}))")
     return (
         dashboard(UID, "Agents & swarms", "What agents and swarms are doing: tasks, iterations, tools.",
                   time_from="now-6h")

@@ -11,14 +11,13 @@ from vibes_observe.dashboards._build import (
 
 UID = "vibes-stack-health"
 R = "[$__range]"
-SIGNALS = "|".join(d.COLLECTOR_SIGNALS)
 COLLECTOR = f'job="{d.COLLECTOR_JOB}"'
 
 
-def _per_signal(template: str, by: str) -> str:
-    name = template.format(signal=f"({SIGNALS})")
-    return (f'sum by ({by}, signal) (label_replace(rate({{__name__=~"{name}",{COLLECTOR}}}[$__rate_interval]), '
-            f'"signal", "$1", "__name__", "{template.format(signal="(.+)")}"))')
+def _per_signal(template: str, by: str, prefix: str = "", ref: str = "") -> list:
+    """One target per signal (spans, metric points, log records), summed by ``by``."""
+    return [prom(f"sum by ({by}) (rate({template.format(signal=sig)}{{{COLLECTOR}}}[$__rate_interval]))",
+                 f"{prefix}{{{{{by}}}}} {sig}", ref=f"{ref}{sig}") for sig in d.COLLECTOR_SIGNALS]
 
 
 def build() -> db.Dashboard:
@@ -40,24 +39,20 @@ def build() -> db.Dashboard:
                                f"max({fill})", w=4, links=False))
         .with_row(db.Row("Collector"))
         .with_panel(timeseries_panel("Accepted per signal", "Items/s the collector's receivers accepted.", "short",
-                                     [prom(_per_signal(d.COLLECTOR_ACCEPTED, "receiver"),
-                                           "{{receiver}} {{signal}}")], w=8, links=False))
+                                     _per_signal(d.COLLECTOR_ACCEPTED, "receiver"), w=8, links=False))
         .with_panel(timeseries_panel("Refused or failed per signal", "Items/s receivers refused (back-pressure) "
                                      "or failed.", "short",
-                                     [prom(_per_signal(d.COLLECTOR_REFUSED, "receiver"),
-                                           "refused {{receiver}} {{signal}}", ref="A"),
-                                      prom(_per_signal(d.COLLECTOR_FAILED, "receiver"),
-                                           "failed {{receiver}} {{signal}}", ref="B")], w=8, links=False))
+                                     _per_signal(d.COLLECTOR_REFUSED, "receiver", "refused ", "refused_")
+                                     + _per_signal(d.COLLECTOR_FAILED, "receiver", "failed ", "failed_"),
+                                     w=8, links=False))
         .with_panel(timeseries_panel("Export failures", "Items/s exporters failed to send or to queue.", "short",
-                                     [prom(_per_signal(d.COLLECTOR_SEND_FAILED, "exporter"),
-                                           "send {{exporter}} {{signal}}", ref="A"),
-                                      prom(_per_signal(d.COLLECTOR_ENQUEUE_FAILED, "exporter"),
-                                           "enqueue {{exporter}} {{signal}}", ref="B")], w=8, links=False))
+                                     _per_signal(d.COLLECTOR_SEND_FAILED, "exporter", "send ", "send_")
+                                     + _per_signal(d.COLLECTOR_ENQUEUE_FAILED, "exporter", "enqueue ", "enqueue_"),
+                                     w=8, links=False))
         .with_panel(timeseries_panel("Exporter queue fill", "Queue size / capacity per exporter.", PERCENT,
                                      [prom(fill, "{{exporter}} {{data_type}}")], w=12, links=False))
         .with_panel(timeseries_panel("Sent per exporter", "Items/s exporters delivered.", "short",
-                                     [prom(_per_signal(d.COLLECTOR_SENT, "exporter"), "{{exporter}} {{signal}}")],
-                                     w=12, links=False))
+                                     _per_signal(d.COLLECTOR_SENT, "exporter"), w=12, links=False))
         .with_row(db.Row("SDKs"))
         .with_panel(timeseries_panel("SDK drops by reason", "Items/s dropped inside SDKs, by signal and reason.",
                                      "short", [prom(f"sum by (job, signal, reason) (rate({d.SDK_DROPPED}"

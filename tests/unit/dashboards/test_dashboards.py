@@ -111,6 +111,9 @@ def _known_series() -> set[str]:
             known |= {r["record"] for r in g["rules"] if "record" in r}
     known |= {d.COLLECTOR_QUEUE_SIZE, d.COLLECTOR_QUEUE_CAPACITY, d.PROMETHEUS_RULE_FAILURES,
               d.ALERTMANAGER_NOTIFY_FAILED}
+    for template in (d.COLLECTOR_ACCEPTED, d.COLLECTOR_REFUSED, d.COLLECTOR_FAILED, d.COLLECTOR_SEND_FAILED,
+                     d.COLLECTOR_ENQUEUE_FAILED, d.COLLECTOR_SENT):
+        known |= {template.format(signal=sig) for sig in d.COLLECTOR_SIGNALS}
     return known
 
 

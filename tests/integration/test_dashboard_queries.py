@@ -1,0 +1,365 @@
+"""Every Prometheus panel query of every dashboard, run against the live Prometheus after a
+known workload, returns the value the workload implies (worked out here by hand from the
+workload and the test price file, not from the code under test).
+
+Grafana's variables are replaced by concrete values ($service = this test's service,
+$__range = 1h, $__interval = $__rate_interval = 5m). Loki and Jaeger targets are checked
+for shape in tests/unit/dashboards (no Loki/Grafana binaries here).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+import urllib.error
+import urllib.parse
+import uuid
+
+import pytest
+from conftest import http_json, poll
+
+import vibes_sdk as vibes
+from vibes_observe import datasources
+from vibes_observe.dashboards import DASHBOARDS, render
+
+A, B, U = "vt-dash-a", "vt-dash-b", "vt-dash-unpriced"
+# USD per 1M tokens. Cache reads cost the same as input for A, so cost = in*1 + out*2.
+PRICES = {"currency": "USD", "unit": "per_1M_tokens", "models": {
+    A: {"provider": "vibes-test", "input": 1.0, "output": 2.0, "cache_read": 1.0},
+    B: {"provider": "vibes-test", "input": 3.0, "output": 6.0}}}
+COST_A = 1000 * 1.0 / 1e6 + 100 * 2.0 / 1e6          # $0.0012 per call
+COST_B = 2000 * 3.0 / 1e6 + 500 * 6.0 / 1e6          # $0.009 per call
+ROUNDS = 2
+TOTAL_COST = ROUNDS * (4 * COST_A + 2 * COST_B)       # $0.0456
+BUDGET = 0.1
+
+
+class DashError(Exception):
+    pass
+
+
+def q(lo: float, hi: float, rank_in_bucket: float) -> float:
+    """Prometheus' linear interpolation inside a bucket."""
+    return lo + (hi - lo) * rank_in_bucket
+
+
+# Per round: A 4 calls (~0.05 s, ttfc 0.03 s), B 2 calls (~0.2 s) + 1 failure (~0 s),
+# U 1 call (~0 s). Buckets (classic, from names.DURATION_BUCKETS): 0.01 .. 0.04, 0.08,
+# 0.16, 0.32. All calls: 2 in (0,0.01], 4 in (0.04,0.08], 2 in (0.16,0.32] per round.
+P99_ALL = q(0.16, 0.32, (0.99 * 8 - 6) / 2)          # 0.3136
+P_A = {p: q(0.04, 0.08, p) for p in (0.5, 0.95, 0.99)}
+P_B = {p: q(0.16, 0.32, (p * 3 - 1) / 2) if p * 3 > 1 else q(0, 0.01, p * 3) for p in (0.5, 0.95, 0.99)}
+P_U = {p: q(0, 0.01, p) for p in (0.5, 0.95, 0.99)}
+TOOL_P95_SEARCH = q(0.01, 0.02, (0.95 * 4 - 1) / 3)  # 3 in (0.01,0.02], 1 failure in (0,0.01]
+TOOL_P95_CALC = q(0.01, 0.02, 0.95)
+
+
+class Each:
+    """A predicate on the whole {label value: value} map of a multi-series result."""
+
+    def __init__(self, pred):
+        self.pred = pred
+
+
+class Subset(dict):
+    """Only these series are checked: others may exist (e.g. budgets of other tests, or of a
+    previous config: Prometheus keeps a removed recording rule's series up to 5 minutes)."""
+
+
+def expectations(service: str, cost_center: str, avg_all: float, avg_last: float, now: float) -> dict:
+    """(dashboard, panel title, refId) -> expected result.
+
+    float: one series with that value; dict: {label value: value} over the panel's `by`
+    labels; callable: a predicate on the single value (None when there is no series);
+    Each: a predicate on the whole label map.
+    """
+    def near(x, tol):
+        return lambda v: abs(v - x) <= tol
+
+    zero = Each(lambda r: all(v == 0 for v in r.values()))
+    collector = {}
+    for sig in ("spans", "metric_points", "log_records"):
+        collector[("stack-health", "Accepted per signal", sig)] = Each(lambda r: r.get("otlp", 0) > 0)
+        for prefix, title in (("refused_", "Refused or failed per signal"), ("failed_", "Refused or failed per signal"),
+                              ("send_", "Export failures"), ("enqueue_", "Export failures")):
+            collector[("stack-health", title, prefix + sig)] = zero
+        collector[("stack-health", "Sent per exporter", sig)] = Each(
+            (lambda r: sum(r.values()) > 0) if sig == "spans" else (lambda r: all(v >= 0 for v in r.values())))
+    per_round_tokens = 4 * 1100 + 2 * 2500 + 110
+    day_left = 86400 - now % 86400
+    return collector | {
+        # ---- Overview
+        ("overview", "Requests", "A"): 16.0,
+        ("overview", "Tokens", "A"): float(ROUNDS * per_round_tokens),
+        ("overview", "Cost", "A"): TOTAL_COST,
+        ("overview", "Active sessions", "A"): 1.0,
+        ("overview", "Active agents", "A"): 1.0,
+        ("overview", "Success rate", "A"): 14 / 16,
+        ("overview", "Average latency", "A"): near(avg_all, 0.005),
+        ("overview", "p99 latency", "A"): P99_ALL,
+        ("overview", "Error rate", "A"): 2 / 16,
+        ("overview", "Requests per hour", "A"): 16.0,
+        ("overview", "Latency (average and p99)", "A"): near(avg_last, 0.005),
+        ("overview", "Latency (average and p99)", "B"): P99_ALL,
+        ("overview", "Top models", "A"): {A: 8.0, B: 6.0, U: 2.0},
+        ("overview", "Top tools", "A"): {"search": 8.0, "calc": 2.0},
+        # ---- Cost
+        ("cost", "Today", "A"): TOTAL_COST,
+        ("cost", "This week", "A"): TOTAL_COST,
+        ("cost", "This month", "A"): TOTAL_COST,
+        ("cost", "All time", "A"): TOTAL_COST,
+        ("cost", "Time range", "A"): TOTAL_COST,
+        ("cost", "Unpriced calls", "A"): 2.0,
+        ("cost", "By model", "A"): {A: ROUNDS * 4 * COST_A, B: ROUNDS * 2 * COST_B},
+        ("cost", "By agent", "A"): {"dash-agent": TOTAL_COST},
+        ("cost", "By cost center", "A"): {cost_center: TOTAL_COST},
+        ("cost", "Spend per interval", "A"): {A: ROUNDS * 4 * COST_A, B: ROUNDS * 2 * COST_B},
+        ("cost", "Budget used", "A"): Subset({"dash-budget": TOTAL_COST / BUDGET}),
+        ("cost", "Budgets", "spent"): Subset({"dash-budget": TOTAL_COST}),
+        ("cost", "Budgets", "limit"): Subset({"dash-budget": BUDGET}),
+        ("cost", "Budgets", "projected"): Subset({"dash-budget": near(TOTAL_COST + TOTAL_COST / 21600 * day_left, 1e-4)}),
+        ("cost", "Budgets", "runs_out_in_seconds"): Subset({"dash-budget": (BUDGET - TOTAL_COST) / (TOTAL_COST / 3600)}),
+        ("cost", "Burn rate", "A"): Subset({"dash-budget": TOTAL_COST}),
+        ("cost", "Burn rate", "B"): Subset({"dash-budget": TOTAL_COST / 6}),
+        ("cost", "Unpriced calls by model", "A"): {U: 2.0},
+        # ---- Models
+        ("models", "Requests per interval", "A"): {A: 8.0, B: 6.0, U: 2.0},
+        ("models", "Tokens per interval", "A"): {(A, "input"): 8000.0, (A, "output"): 800.0,
+                                                 (B, "input"): 8000.0, (B, "output"): 2000.0,
+                                                 (U, "input"): 200.0, (U, "output"): 20.0},
+        ("models", "Requests (time range)", "A"): {A: 8.0, B: 6.0, U: 2.0},
+        ("models", "Input tokens (time range)", "A"): {A: 8000.0, B: 8000.0, U: 200.0},
+        ("models", "Output tokens (time range)", "A"): {A: 800.0, B: 2000.0, U: 20.0},
+        ("models", "Latency p50 / p95 / p99", "p50"): {A: P_A[0.5], B: P_B[0.5], U: P_U[0.5]},
+        ("models", "Latency p50 / p95 / p99", "p95"): {A: P_A[0.95], B: P_B[0.95], U: P_U[0.95]},
+        ("models", "Latency p50 / p95 / p99", "p99"): {A: P_A[0.99], B: P_B[0.99], U: P_U[0.99]},
+        ("models", "Time to first chunk p50 / p95", "p50"): {A: q(0.02, 0.04, 0.5)},
+        ("models", "Time to first chunk p50 / p95", "p95"): {A: q(0.02, 0.04, 0.95)},
+        ("models", "p95 latency (time range)", "A"): {A: P_A[0.95], B: P_B[0.95], U: P_U[0.95]},
+        ("models", "Error rate by error type (time range)", "A"): {"DashError": 2 / 16},
+        ("models", "Error rate by model", "A"): {A: 0.0, B: 1 / 3, U: 0.0},
+        ("models", "Cache hit rate (time range)", "A"): {A: 0.25},
+        # ---- Agents & swarms
+        ("agents", "Agents running", "A"): 1.0,
+        ("agents", "Agents started", "A"): 1.0,
+        ("agents", "Swarms running", "A"): 1.0,
+        ("agents", "Swarm utilization", "A"): 0.5,
+        ("agents", "Tool calls", "A"): 10.0,
+        ("agents", "Runaway tasks", "A"): 0.0,
+        ("agents", "Running agents", "A"): {"dash-agent": 1.0},
+        ("agents", "Task duration p50 / p95", "p50"): {"dash-agent": q(0.64, 1.28, 0.5)},
+        ("agents", "Task duration p50 / p95", "p95"): {"dash-agent": q(0.64, 1.28, 0.95)},
+        ("agents", "LLM calls per task p95 (time range)", "A"): {"dash-agent": q(4, 8, 0.95)},
+        ("agents", "Tool calls by tool (time range)", "A"): {"search": 8.0, "calc": 2.0},
+        ("agents", "Tool error rate (time range)", "A"): {"search": 0.25, "calc": 0.0},
+        ("agents", "Tool call duration p95", "A"): {"search": TOOL_P95_SEARCH, "calc": TOOL_P95_CALC},
+        ("agents", "Swarm coordination p95", "A"): q(0.08, 0.16, 0.95),
+        ("agents", "Swarm agent utilization", "A"): {cost_center: 0.5},
+        # ---- Sessions
+        ("sessions", "Open sessions", "A"): 1.0,
+        ("sessions", "Messages", "A"): 6.0,
+        ("sessions", "Events", "A"): 4.0,
+        ("sessions", "Median session length", "A"): q(1, 5, 0.5),
+        ("sessions", "Open sessions by cost center", "A"): {cost_center: 1.0},
+        ("sessions", "Session duration p50 / p95", "p50"): q(1, 5, 0.5),
+        ("sessions", "Session duration p50 / p95", "p95"): q(1, 5, 0.95),
+        # ---- Stack health (the pipeline after the workload)
+        ("stack-health", "Backend up", "A"): Each(lambda r: {"otel-collector", "otel-collector-exporter", "jaeger",
+                                                            "prometheus", "alertmanager"}
+                                                  <= {k for k, v in r.items() if v == 1}),
+        ("stack-health", "Rule evaluation failures", "A"): 0.0,
+        ("stack-health", "Notification failures", "A"): 0.0,
+        ("stack-health", "SDK drops", "A"): lambda v: v in (None, 0.0),
+        ("stack-health", "Largest queue fill", "A"): lambda v: 0.0 <= v < 0.5,
+        ("stack-health", "Exporter queue fill", "A"): Each(lambda r: bool(r) and all(0 <= v < 0.5 for v in r.values())),
+        ("stack-health", "SDK drops by reason", "A"): Each(lambda r: all(v == 0 for v in r.values())),
+    }
+
+
+def substitute(expr: str, service: str) -> str:
+    values = {"$__rate_interval": "5m", "$__interval": "5m", "$__range": "1h", "$service": service,
+              "$model": ".*", "$agent": ".*", "$cost_center": ".*"}
+    for var in sorted(values, key=len, reverse=True):
+        expr = expr.replace(var, values[var])
+    return expr
+
+
+def _run_round(session, swarm, durations: list[float]) -> None:
+    with swarm.coordination():
+        time.sleep(0.1)
+    with vibes.session(f"short-{uuid.uuid4().hex[:6]}"):
+        time.sleep(1.2)
+    session.record_message("user", 3)
+    session.record_event("handoff", to="dash-agent")
+    session.record_event("handoff", to="dash-agent")
+
+    def timed(fn):
+        start = time.perf_counter()
+        try:
+            fn()
+        except DashError:
+            pass
+        durations.append(time.perf_counter() - start)
+
+    def call_a():
+        with vibes.llm_call(model=A, provider="vibes-test") as call:
+            time.sleep(0.03)
+            call.first_chunk()
+            time.sleep(0.02)
+            call.record_usage(1000, 100, cache_read_tokens=250)
+
+    def call_b():
+        with vibes.llm_call(model=B, provider="vibes-test") as call:
+            time.sleep(0.2)
+            call.record_usage(2000, 500)
+
+    def call_b_fails():
+        with vibes.llm_call(model=B, provider="vibes-test"):
+            raise DashError("provider said no")
+
+    def call_u():
+        with vibes.llm_call(model=U, provider="vibes-test") as call:
+            call.record_usage(100, 10)
+
+    with vibes.task("dash-task"):
+        for fn in [call_a] * 4 + [call_b] * 2 + [call_b_fails, call_u]:
+            timed(fn)
+        for tool in ("search", "search", "search", "calc"):
+            with vibes.tool_call(tool):
+                time.sleep(0.015)
+        try:
+            with vibes.tool_call("search"):
+                raise DashError("tool failed")
+        except DashError:
+            pass
+        time.sleep(0.3)
+
+
+def _values(result: list[dict], by: list[str]) -> dict:
+    out = {}
+    for series in result:
+        key = tuple(series["metric"].get(b, "") for b in by)
+        out[key[0] if len(key) == 1 else key] = float(series["value"][1])
+    return out
+
+
+def _by_labels(expr: str) -> list[str]:
+    import re
+    found = re.findall(r"by \(([^)]*)\)", expr)
+    if not found:
+        return []
+    labels = [x.strip() for x in found[0].split(",") if x.strip() != "le"]
+    return labels
+
+
+def _compare(name: str, expected, result: list[dict], expr: str) -> str | None:
+    by = _by_labels(expr) or ["budget"]
+    if expected is None:
+        return None if not result else f"{name}: expected no series, got {result}"
+    if isinstance(expected, Each):
+        values = _values(result, [b for b in by if b != "job"] or by)
+        return None if expected.pred(values) else f"{name}: {values} failed its check"
+    if callable(expected):
+        if len(result) > 1:
+            return f"{name}: expected one value, got {result}"
+        value = float(result[0]["value"][1]) if result else None
+        return None if value is not None and expected(value) or value is None and expected(None) \
+            else f"{name}: {value} failed its check"
+    if isinstance(expected, dict):
+        values = _values(result, [b for b in by if b != "job"] or by)
+        if isinstance(expected, Subset):
+            values = {k: v for k, v in values.items() if k in expected}
+        if set(values) != set(expected):
+            return f"{name}: series {sorted(values)} != expected {sorted(expected)}"
+        for key, want in expected.items():
+            ok = want(values[key]) if callable(want) else math.isclose(values[key], want, rel_tol=1e-9, abs_tol=1e-12)
+            if not ok:
+                return f"{name}[{key}]: {values[key]} != {want}"
+        return None
+    if len(result) != 1:
+        return f"{name}: expected one series = {expected}, got {result}"
+    got = float(result[0]["value"][1])
+    return None if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12) else f"{name}: {got} != {expected}"
+
+
+@pytest.fixture(scope="module")
+def dashboard_stack(stack):
+    cost_center = f"dash-cc-{uuid.uuid4().hex[:6]}"
+    stack.redeploy({"alerting": {
+        "ledger_interval": "2s", "evaluation_interval": "2s",
+        "budgets": [{"name": "dash-budget", "amount": BUDGET, "period": "day", "cost_center": cost_center}],
+        "channels": [{"type": "file"}]}})
+    return cost_center
+
+
+def test_every_prometheus_panel_returns_the_expected_value(stack, dashboard_stack, tmp_path):
+    cost_center = dashboard_stack
+    service = f"dash-live-{uuid.uuid4().hex[:8]}"
+    price_file = tmp_path / "prices.json"
+    price_file.write_text(json.dumps(PRICES))
+    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
+               flush_interval=0.2, system_metrics=False, price_file=str(price_file))
+    all_durations: list[float] = []
+    durations: list[float] = []
+    try:
+        with vibes.session(f"dash-session-{service}", user_id="dash-user", cost_center=cost_center) as sess, \
+                vibes.swarm("dash-swarm") as swarm, vibes.agent("dash-agent"):
+            for i in range(ROUNDS):
+                if i:
+                    time.sleep(5)  # round 1 is scraped first, so rate() sees round 2 as growth
+                round_durations: list[float] = []
+                _run_round(sess, swarm, round_durations)
+                durations = round_durations  # rate-based panels see the last round
+                all_durations += round_durations
+            swarm.set_utilization(0.5)
+            assert vibes.flush(20)
+
+            def query(expr: str, at: float | None = None) -> list[dict]:
+                params = {"query": expr}
+                if at is not None:
+                    params["time"] = f"{at:.3f}"
+                data = http_json(f"{stack.prometheus_url}/api/v1/query?" + urllib.parse.urlencode(params))
+                assert data["status"] == "success", data
+                return data["data"]["result"]
+
+            def caught_up():
+                res = query(f'sum(vibes:llm_cost_usd:day{{job="{service}"}})')
+                spent = query(f'vibes:budget_usd:spent{{budget="dash-budget"}}')
+                return (res and math.isclose(float(res[0]["value"][1]), TOTAL_COST, rel_tol=1e-9)
+                        and spent and math.isclose(float(spent[0]["value"][1]), TOTAL_COST, rel_tol=1e-9))
+            poll(caught_up, timeout=120, what="the ledger and calendar-period rules to count the workload")
+            at = time.time()
+            expected = expectations(service, cost_center, sum(all_durations) / len(all_durations),
+                                    sum(durations) / len(durations), at)
+
+            failures, checked = [], set()
+            for slug in DASHBOARDS:
+                model = json.loads(render(slug))
+                for panel in model["panels"]:
+                    for target in panel.get("targets", []):
+                        if (target.get("datasource") or {}).get("uid") != datasources.PROMETHEUS_UID:
+                            continue
+                        key = (slug, panel["title"], target["refId"])
+                        if key not in expected:
+                            failures.append(f"{key}: no expectation written for this panel query")
+                            continue
+                        checked.add(key)
+                        expr = substitute(target["expr"], service)
+                        try:
+                            result = query(expr, at)
+                        except urllib.error.HTTPError as exc:  # Prometheus refused to evaluate it
+                            failures.append(f"{key}: HTTP {exc.code} {exc.read().decode()[:300]}\n    query: {expr}")
+                            continue
+                        problem = _compare(str(key), expected[key], result, expr)
+                        if problem:
+                            failures.append(problem + f"\n    query: {expr}")
+            if failures:  # say which rules Prometheus could not evaluate, if any
+                rules = http_json(f"{stack.prometheus_url}/api/v1/rules")["data"]["groups"]
+                failures += [f"rule {g['name']}/{r['name']}: {r.get('lastError')}"
+                             for g in rules for r in g["rules"] if r.get("health") not in ("ok", "unknown")]
+                failures.append("task-call buckets: " + str(query(
+                    f'vibes:agent_task_inference_calls_bucket:increment{{job="{service}"}}', at)))
+            assert not failures, "\n".join(failures)
+            assert checked == set(expected), f"expectations for panels that do not exist: {set(expected) - checked}"
+    finally:
+        vibes.shutdown(10)
