@@ -53,7 +53,7 @@ def render(entry: LogEntry) -> None:
                                            ("trace", entry.trace_id[:16])) if v)
     level = f"[{style}]{entry.level:<5}[/]" if style else f"{entry.level:<5}"
     console.print(f"[dim]{fmt_time(entry.time_ns / 1e9)}[/] {level} "
-                  f"[cyan]{escape(entry.service)}[/] {escape(entry.body)}"
+                  f"[cyan]{escape(entry.service)}[/] {escape(entry.body.rstrip())}"
                   + (f"  [dim]{escape(ctx)}[/]" if ctx else ""))
 
 
