@@ -79,11 +79,12 @@ def alerting_outputs(cfg: dict[str, Any], receiver_url: str) -> tuple[dict[str, 
         from vibes_observe import alerting
     except ImportError as exc:  # the alerting package is part of this repo: a broken checkout
         raise StackConfigError(f"alerting: vibes_observe.alerting cannot be imported ({exc})") from exc
-    try:
+    try:  # AlertingConfigError (a ValueError) names the key, e.g. alerting.channels[2].url_env
         acfg = alerting.validate(cfg.get("alerting"))
+        return (alerting.render_rule_files(acfg),
+                alerting.render_alertmanager_config(acfg, receiver_url=receiver_url))
     except ValueError as exc:
         raise StackConfigError(str(exc)) from exc
-    return alerting.render_rule_files(acfg), alerting.render_alertmanager_config(acfg, receiver_url=receiver_url)
 
 
 def _yaml_block(data: dict) -> str:

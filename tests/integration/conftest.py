@@ -34,18 +34,23 @@ class LiveStack:
         self.state_dir = Path(state_dir)
         self._state = paths.StateLayout(self.state_dir)
         self._user = user
+        self._initial_user = copy.deepcopy(user)
         self._prep: deploy.Prepared | None = None
         self.last_result: deploy.DeployResult | None = None
 
     # --- deploy (the make-up code path)
-    def deploy(self) -> deploy.DeployResult:
-        prep = deploy.prepare("native", state_dir=self.state_dir, user=copy.deepcopy(self._user),
-                              out=lambda line: None)
+    def deploy(self, user: dict[str, Any] | None = None) -> deploy.DeployResult:
+        user = copy.deepcopy(self._user if user is None else user)
+        try:
+            prep = deploy.prepare("native", state_dir=self.state_dir, user=user, out=lambda line: None)
+        except stack_config.StackConfigError as exc:  # nothing was touched; the stack runs as before
+            pytest.fail(f"stack config rejected: {exc}", pytrace=False)
         try:
             self.last_result = deploy.apply(prep, "up")
         except deploy.DeployError as exc:
             pytest.fail(f"the test stack did not come up:\n{exc}", pytrace=False)
         self._prep = prep
+        self._user = user
         bad = deploy.wait_all_healthy(prep, timeout=60)
         if bad:
             pytest.fail("not healthy after deploy: " + ", ".join(bad) + "\n"
@@ -54,8 +59,11 @@ class LiveStack:
 
     def redeploy(self, overrides: dict[str, Any]) -> deploy.DeployResult:
         """Deep-merge ``overrides`` into the config, re-render, restart only what changed."""
-        self._user = stack_config.deep_merge(self._user, overrides)
-        return self.deploy()
+        return self.deploy(stack_config.deep_merge(self._user, overrides))
+
+    def reset(self) -> deploy.DeployResult:
+        """Back to the session's initial config (undoing every redeploy); restarts only what differs."""
+        return self.deploy(self._initial_user)
 
     def down(self) -> None:
         if self._prep is not None:

@@ -11,6 +11,7 @@ from conftest import COMPONENTS
 
 
 def _cli(stack, tmp_path, *args, timeout=300):
+    stack.reset()  # the user's view: the test stack's own config, not another module's overrides
     cfg = tmp_path / "stack.yaml"
     cfg.write_text(yaml.safe_dump(stack._user))
     return subprocess.run([sys.executable, "-m", "vibes_stack", "--mode", "native", "--config", str(cfg),

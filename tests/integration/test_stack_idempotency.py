@@ -13,6 +13,7 @@ def _pids(stack) -> dict[str, int | None]:
 
 
 def test_second_deploy_changes_nothing(stack):
+    stack.reset()  # other modules' redeploys may have left their alerting config behind
     before = _pids(stack)
     result = stack.redeploy({})
     assert not result.changed, (result.changed_files, result.started, result.restarted)
@@ -20,6 +21,7 @@ def test_second_deploy_changes_nothing(stack):
 
 
 def test_changing_one_setting_restarts_only_its_component(stack):
+    stack.reset()
     original = stack.config["retention"]["traces"]
     before = _pids(stack)
     try:
@@ -40,6 +42,7 @@ def test_changing_one_setting_restarts_only_its_component(stack):
 
 
 def test_plan_is_a_dry_run(stack):
+    stack.reset()
     prep_now = deploy.prepare("native", state_dir=stack.state_dir, user=stack._user, out=lambda _l: None)
     rc, output = deploy.run_pyinfra(deploy.document(prep_now, "up"), dry=True)
     assert rc == 0, output
