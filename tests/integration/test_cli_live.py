@@ -46,6 +46,9 @@ def test_traces_filters(stack, sent):
     assert [r["trace_id"] for r in _json(stack, "traces", "--agent", sent.agent, "--errors")] == sent.trace_ids
     assert _json(stack, "traces", "--session", sent.session_id, "--min-duration", "30s") == []
     assert _json(stack, "traces", "--session", "no-such-session") == []
+    assert [r["trace_id"] for r in _json(stack, "traces", "--model", "mystery-model-x",
+                                         "--service", sent.service)] == sent.trace_ids
+    assert _json(stack, "traces", "--model", "no-such-model", "--service", sent.service) == []
 
 
 def test_traces_show_renders_the_span_tree(stack, sent):
@@ -70,6 +73,8 @@ def test_logs_from_the_native_store(stack, sent):
         "chat gpt-4o failed: RateLimitError", "tool web_search failed: timed out"]
     grep = wl.run_cli(stack, "logs", "--agent", sent.agent, "--grep", "claude", "--json").stdout
     assert [json.loads(l)["body"] for l in grep.splitlines()] == ["chat claude-sonnet-4 ok: 800 in / 150 out"]
+    by_service = wl.run_cli(stack, "logs", "--service", sent.service, "--json").stdout
+    assert len(by_service.splitlines()) == len(records)
     by_trace = wl.run_cli(stack, "logs", "--trace-id", sent.trace_ids[0], "--json").stdout
     assert len(by_trace.splitlines()) == len(records)
     text = wl.run_cli(stack, "logs", "--session", sent.session_id, "--limit", "2")

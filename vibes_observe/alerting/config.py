@@ -17,7 +17,9 @@ CHANNEL_TYPES = ("console", "file", "webhook", "slack", "email")
 _DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TOP_KEYS = {"runbook_base_url", "ledger_interval", "evaluation_interval", "thresholds",
-             "budgets", "channels", "routing", "watchdog"}
+             "budgets", "channels", "routing", "watchdog", "custom_alerts"}
+CONDITION_KINDS = ("MetricAbove", "MetricBelow", "RateOfChange", "ErrorRate")
+_CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
 class AlertingConfigError(ValueError):
@@ -51,6 +53,20 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class CustomAlert:
+    """A user alert built from a condition template (see conditions.py)."""
+
+    name: str
+    kind: str
+    severity: str
+    for_: str
+    summary: str
+    description: str
+    params: dict[str, Any]
+    runbook_url: str | None = None
+
+
+@dataclass(frozen=True)
 class AlertingConfig:
     runbook_base_url: str
     ledger_interval: str
@@ -60,6 +76,7 @@ class AlertingConfig:
     channels: tuple[Channel, ...]
     routing: dict[str, Any]
     watchdog: dict[str, Any]
+    custom_alerts: tuple[CustomAlert, ...] = ()
 
 
 def _fail(key: str, message: str) -> AlertingConfigError:
@@ -260,6 +277,67 @@ def _watchdog(section: Any) -> dict[str, Any]:
     return dict(section)
 
 
+_KIND_PARAMS = {
+    "MetricAbove": {"query": str, "threshold": float},
+    "MetricBelow": {"query": str, "threshold": float},
+    "RateOfChange": {"query": str, "window": "duration", "percent": float},
+    "ErrorRate": {"metric": str, "by": list, "window": "duration", "threshold": float},
+}
+
+
+def _custom_alerts(section: Any) -> tuple[CustomAlert, ...]:
+    if section is None:
+        return ()
+    if not isinstance(section, list):
+        raise _fail("alerting.custom_alerts", f"expected a list, got {type(section).__name__}")
+    out, seen = [], set()
+    common = {"name", "kind", "severity", "for", "summary", "description", "runbook_url"}
+    for i, raw in enumerate(section):
+        key = f"alerting.custom_alerts[{i}]"
+        raw = _mapping(key, raw)
+        for required in ("name", "kind", "summary", "description"):
+            if required not in raw:
+                raise _fail(f"{key}.{required}", "missing")
+        kind = _one_of(f"{key}.kind", raw["kind"], CONDITION_KINDS)
+        _unknown(key, raw, common | set(_KIND_PARAMS[kind]))
+        name = raw["name"]
+        if not isinstance(name, str) or not _CAMEL.match(name) or name in seen:
+            raise _fail(f"{key}.name", f"{name!r} must be a unique CamelCase alert name")
+        seen.add(name)
+        severity = _one_of(f"{key}.severity", raw.get("severity", "warning"), SEVERITIES)
+        for_ = _duration(f"{key}.for", raw.get("for", "5m"))
+        for text_key in ("summary", "description"):
+            if not isinstance(raw[text_key], str) or not raw[text_key].strip():
+                raise _fail(f"{key}.{text_key}", f"{raw[text_key]!r} must be a non-empty string")
+        if "{{" in raw["summary"]:
+            raise _fail(f"{key}.summary", "must be a static sentence (template the description instead)")
+        params: dict[str, Any] = {}
+        for p, ptype in _KIND_PARAMS[kind].items():
+            pkey = f"{key}.{p}"
+            if p not in raw:
+                raise _fail(pkey, f"missing (a {kind} alert needs {', '.join(_KIND_PARAMS[kind])})")
+            v = raw[p]
+            if ptype == "duration":
+                params[p] = _duration(pkey, v)
+            elif ptype is float:
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise _fail(pkey, f"{v!r} is not a number")
+                params[p] = float(v)
+            elif ptype is list:
+                if not isinstance(v, list) or not all(isinstance(x, str) and re.match(r"^[a-zA-Z_]\w*$", x) for x in v):
+                    raise _fail(pkey, f"{v!r} must be a list of label names")
+                params[p] = tuple(v)
+            elif not isinstance(v, str) or not v.strip():
+                raise _fail(pkey, f"{v!r} must be a non-empty string")
+            else:
+                params[p] = v.strip()
+        runbook = raw.get("runbook_url")
+        if runbook is not None and (not isinstance(runbook, str) or not re.match(r"^https?://", runbook)):
+            raise _fail(f"{key}.runbook_url", f"{runbook!r} must be an http(s) URL")
+        out.append(CustomAlert(name, kind, severity, for_, raw["summary"], raw["description"], params, runbook))
+    return tuple(out)
+
+
 def validate(section: dict[str, Any] | None) -> AlertingConfig:
     """Validate the stack config's ``alerting:`` section (``None`` = shipped defaults)."""
     section = {} if section is None else _mapping("alerting", section)
@@ -285,4 +363,5 @@ def validate(section: dict[str, Any] | None) -> AlertingConfig:
         channels=_channels(section.get("channels")),
         routing=_routing(section.get("routing")),
         watchdog=_watchdog(section.get("watchdog")),
+        custom_alerts=_custom_alerts(section.get("custom_alerts")),
     )

@@ -9,7 +9,7 @@ import yaml
 
 from vibes_observe.alerting import defaults as d
 from vibes_observe.alerting import promql
-from vibes_observe.alerting.conditions import CostExceeds, ErrorRate, MetricAbove
+from vibes_observe.alerting.conditions import CostExceeds, ErrorRate, MetricAbove, MetricBelow, RateOfChange
 from vibes_observe.alerting.config import AlertingConfig, Budget
 
 RECORDING_FILE = "vibes-recording.yml"
@@ -35,6 +35,7 @@ class Alert:
     description: str
     runbook: Runbook
     labels: dict[str, str] = field(default_factory=dict)
+    runbook_url: str | None = None  # custom alerts may link their own
 
 
 # ------------------------------------------------------------------ recording
@@ -328,9 +329,33 @@ def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
     ]
 
 
+CUSTOM_ANCHOR = "custom-alerts"
+_CUSTOM_RUNBOOK = Runbook(
+    meaning="An alert defined in the stack config (alerting.custom_alerts) from a condition template.",
+    impact="As described by its author in the alert's description.",
+    diagnosis=("Its expression: `curl -s http://127.0.0.1:9090/api/v1/rules | python -m json.tool`",),
+    mitigation=("Follow the team's own runbook (set runbook_url on the alert to link it here).",))
+
+
+def _condition(c) -> str:
+    p = c.params
+    if c.kind == "MetricAbove":
+        return MetricAbove(p["query"], p["threshold"]).expr()
+    if c.kind == "MetricBelow":
+        return MetricBelow(p["query"], p["threshold"]).expr()
+    if c.kind == "RateOfChange":
+        return RateOfChange(p["query"], p["window"], p["percent"]).expr()
+    return ErrorRate(p["metric"], d.ERROR_TYPE, p["by"], p["window"], p["threshold"]).expr()
+
+
+def custom_alerts(cfg: AlertingConfig) -> list[Alert]:
+    return [Alert(c.name, "custom", c.severity, _condition(c), c.for_, c.summary, c.description,
+                  _CUSTOM_RUNBOOK, {}, c.runbook_url) for c in cfg.custom_alerts]
+
+
 def all_alerts(cfg: AlertingConfig) -> list[Alert]:
     return (llm_alerts(cfg) + agent_alerts(cfg) + cost_alerts(cfg) + collector_alerts(cfg)
-            + stack_alerts(cfg))
+            + stack_alerts(cfg) + custom_alerts(cfg))
 
 
 def runbook_anchor(name: str) -> str:
@@ -342,8 +367,9 @@ def _alert_rule(a: Alert, cfg: AlertingConfig) -> dict[str, Any]:
     if a.for_ not in ("0m", "0s"):
         rule["for"] = a.for_
     rule["labels"] = {"severity": a.severity, "component": a.component, **a.labels}
+    anchor = CUSTOM_ANCHOR if a.component == "custom" else runbook_anchor(a.name)
     rule["annotations"] = {"summary": a.summary, "description": a.description,
-                           "runbook_url": f"{cfg.runbook_base_url}#{runbook_anchor(a.name)}"}
+                           "runbook_url": a.runbook_url or f"{cfg.runbook_base_url}#{anchor}"}
     return rule
 
 

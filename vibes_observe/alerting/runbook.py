@@ -7,7 +7,7 @@ from the rules. Anchors are GitHub's heading slugs (the lower-cased alert name).
 from __future__ import annotations
 
 from vibes_observe.alerting.config import AlertingConfig
-from vibes_observe.alerting.rules import Alert, all_alerts, runbook_anchor
+from vibes_observe.alerting.rules import _CUSTOM_RUNBOOK, Alert, all_alerts, runbook_anchor
 
 _INTRO = """# vibes-observe alert runbook
 
@@ -24,6 +24,9 @@ is the CLI shipped with this repo. Budget periods are calendar periods in UTC.
 def _section(name: str, alerts: list[Alert]) -> str:
     a = alerts[0]
     severities = ", ".join(sorted({x.severity for x in alerts}))
+    if a.component == "custom":
+        a = Alert(a.name, a.component, "as configured", a.expr, a.for_, a.description, "", a.runbook)
+        severities = "as configured"
     lines = [f"## {name}", "",
              f"*Component:* {a.component} · *Severity:* {severities} · *Summary:* {a.summary}", "",
              "### Meaning", "", a.runbook.meaning, "",
@@ -37,7 +40,9 @@ def _section(name: str, alerts: list[Alert]) -> str:
 
 def render_runbook(cfg: AlertingConfig) -> str:
     grouped: dict[str, list[Alert]] = {}
-    for a in all_alerts(cfg):
+    custom = Alert("Custom alerts", "custom", "any", "", "", "An alert you defined in the stack config.", "",
+                   _CUSTOM_RUNBOOK)
+    for a in [x for x in all_alerts(cfg) if x.component != "custom"] + [custom]:
         grouped.setdefault(a.name, []).append(a)
     table = "".join(
         f"| [{name}](#{runbook_anchor(name)}) | {al[0].component} | "

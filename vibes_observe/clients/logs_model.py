@@ -60,6 +60,7 @@ class LogEntry:
 class LogFilter:
     session: str | None = None
     agent: str | None = None
+    service: str | None = None
     trace_id: str | None = None
     level: str | None = None  # minimum level, normalized
     grep: str | None = None   # regular expression on the body
@@ -74,6 +75,8 @@ class LogFilter:
         if self.session and entry.session_id != self.session:
             return False
         if self.agent and entry.agent != self.agent:
+            return False
+        if self.service and entry.service != self.service:
             return False
         if self.trace_id and entry.trace_id.lower() != self.trace_id.lower():
             return False

@@ -23,8 +23,9 @@ def _quote(value: str) -> str:
     return json.dumps(value)  # a Go-compatible double-quoted string
 
 
-def build_logql(flt: LogFilter, service: str | None = None) -> str:
+def build_logql(flt: LogFilter) -> str:
     service_label = n.prom_label(n.SERVICE_NAME)
+    service = flt.service
     selector = (f"{{{service_label}={_quote(service)}}}" if service
                 else f'{{{service_label}=~".+"}}')
     stages: list[str] = []

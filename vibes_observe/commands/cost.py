@@ -21,7 +21,7 @@ from vibes_observe.clients.prometheus import PrometheusClient
 from vibes_observe.commands._common import (console, emit_json, endpoints, fmt_int, fmt_usd,
                                             json_option, parse_time, period_start)
 from vibes_observe.commands._spans import Usage
-from vibes_observe.commands.metrics import cost_text
+from vibes_observe.commands.metrics import cost_text, count
 from vibes_observe.commands.traces import search
 from vibes_sdk import names as n
 
@@ -48,14 +48,14 @@ def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tup
         entry: dict[str, Any] = {
             "since": None if period == "all" else period_start(period, now).isoformat(),
             "cost_usd": round(sum(s.value for s in prom.query(q.cost(w, [], sel))), 10),
-            "unpriced_requests": sum(s.value for s in prom.query(q.unpriced_requests(w, [], sel)))}
+            "unpriced_requests": count(sum(s.value for s in prom.query(q.unpriced_requests(w, [], sel))))}
         for dim in dims:
             label = q.DIMENSIONS[dim]
             rows: dict[str, dict[str, float]] = {}
             for s in prom.query(q.cost(w, [label], sel)):
-                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0.0})["cost_usd"] = round(s.value, 10)
+                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0})["cost_usd"] = round(s.value, 10)
             for s in prom.query(q.unpriced_requests(w, [label], sel)):
-                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0.0})["unpriced_requests"] = s.value
+                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0})["unpriced_requests"] = count(s.value)
             entry[f"by_{dim}"] = dict(sorted(rows.items(), key=lambda kv: -kv[1]["cost_usd"]))
         out["periods"][period] = entry
     return out

@@ -60,6 +60,7 @@ def render(entry: LogEntry) -> None:
 @click.command()
 @click.option("--session", help="Only this session (gen_ai.conversation.id).")
 @click.option("--agent", help="Only this agent name (gen_ai.agent.name).")
+@click.option("--service", help="Only this service (service.name).")
 @click.option("--trace-id", help="Only records of this trace.")
 @click.option("--level", help="Minimum level: trace, debug, info, warn, error, fatal.")
 @click.option("--since", default="1h", show_default=True, help="Window start: 15m, 2h, 7d or ISO time.")
@@ -71,13 +72,13 @@ def render(entry: LogEntry) -> None:
 @click.option("--source", type=click.Choice(["auto", "loki", "files"]), default="auto",
               show_default=True, help="Where to read logs from.")
 @json_option
-def logs(session, agent, trace_id, level, since, until, grep, limit, follow, source, as_json) -> None:
+def logs(session, agent, service, trace_id, level, since, until, grep, limit, follow, source, as_json) -> None:
     """Search agent logs by session, agent, trace, level and text."""
     try:
         level = normalize_level(level) if level else None
     except ValueError as exc:
         raise click.BadParameter(str(exc).split(": ", 1)[1], param_hint="--level") from None
-    flt = LogFilter(session=session, agent=agent, trace_id=trace_id, level=level, grep=grep,
+    flt = LogFilter(session=session, agent=agent, service=service, trace_id=trace_id, level=level, grep=grep,
                     since_ns=int(parse_time(since, "--since") * 1e9),
                     until_ns=None if until == "now" else int(parse_time(until, "--until") * 1e9))
     src = pick_source(source)

@@ -21,6 +21,11 @@ _TOKEN_TYPES = (n.TOKEN_INPUT, n.TOKEN_OUTPUT, n.TOKEN_CACHE_READ, n.TOKEN_CACHE
                 n.TOKEN_REASONING)
 
 
+def count(value: float) -> float | int:
+    """Counts read back from Prometheus as floats; whole numbers print as integers."""
+    return int(value) if float(value).is_integer() else value
+
+
 def _scalar(samples) -> float:
     return sum(s.value for s in samples)
 
@@ -46,8 +51,8 @@ def summary(prom: PrometheusClient, window_s: int, filters: dict[str, str | None
     latency = {qq: prom.query(q.latency_quantile(qq, window_s, by, filters)) for qq in QUANTILES}
 
     def figures(pick) -> dict[str, Any]:
-        req, err = pick(requests), pick(errors)
-        toks = {t: pick([s for s in tokens if s.labels.get(q.TOKEN_TYPE_LABEL) == t])
+        req, err = count(pick(requests)), count(pick(errors))
+        toks = {t: count(pick([s for s in tokens if s.labels.get(q.TOKEN_TYPE_LABEL) == t]))
                 for t in _TOKEN_TYPES}
         return {"requests": req, "errors": err,
                 "error_rate": (err / req) if req else None,
@@ -55,7 +60,7 @@ def summary(prom: PrometheusClient, window_s: int, filters: dict[str, str | None
                 "tokens": {t: v for t, v in toks.items() if v},
                 # No priced usage at all but unpriced requests: the cost is unknown, not $0.
                 "cost_usd": None if (pick(unpriced) and not pick(cost)) else round(pick(cost), 10),
-                "unpriced_requests": pick(unpriced)}
+                "unpriced_requests": count(pick(unpriced))}
 
     if not by:
         return figures(lambda samples, mean=False: (_scalar(samples) if samples else (None if mean else 0.0)))

@@ -18,13 +18,15 @@ from vibes_sdk import names as n
 
 
 def search(client: JaegerClient, *, session: str | None = None, agent: str | None = None,
-           service: str | None = None, errors: bool = False, min_duration: str | None = None,
+           model: str | None = None, service: str | None = None, errors: bool = False, min_duration: str | None = None,
            since: str = "1h", until: str = "now", limit: int = 20) -> list[Trace]:
     tags: dict[str, str] = {}
     if session:
         tags[n.VIBES_SESSION_ID] = session
     if agent:
         tags[n.GEN_AI_AGENT_NAME] = agent
+    if model:
+        tags[n.GEN_AI_REQUEST_MODEL] = model
     # Jaeger v2 keeps span status out of its tag index (a tag search for error=true finds
     # nothing), so failed traces are picked client-side from a wider search.
     now = time.time()
@@ -55,6 +57,7 @@ def trace_summary(trace: Trace) -> dict:
 @click.group(invoke_without_command=True)
 @click.option("--session", help="Traces of this session (gen_ai.conversation.id).")
 @click.option("--agent", help="Traces touching this agent (gen_ai.agent.name).")
+@click.option("--model", help="Traces with a call to this model (gen_ai.request.model).")
 @click.option("--service", help="Only this service (default: every service).")
 @click.option("--errors", is_flag=True, help="Only traces with a failed span.")
 @click.option("--min-duration", metavar="DURATION", help="Only traces at least this long, e.g. 500ms, 2s.")
@@ -63,12 +66,12 @@ def trace_summary(trace: Trace) -> dict:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
 @json_option
 @click.pass_context
-def traces(ctx, session, agent, service, errors, min_duration, since, until, limit, as_json) -> None:
+def traces(ctx, session, agent, model, service, errors, min_duration, since, until, limit, as_json) -> None:
     """List and search traces; `traces show TRACE_ID` for one trace's span tree."""
     if ctx.invoked_subcommand:
         return
     client = JaegerClient(endpoints().jaeger)
-    found = search(client, session=session, agent=agent, service=service, errors=errors,
+    found = search(client, session=session, agent=agent, model=model, service=service, errors=errors,
                    min_duration=min_duration, since=since, until=until, limit=limit)
     rows = [trace_summary(t) for t in found]
     if as_json:

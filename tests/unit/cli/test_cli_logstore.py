@@ -39,6 +39,8 @@ def test_filters(store_dir, recorded_workload):
     assert [e.body for e in entries if LogFilter(grep=r"claude-\w+").matches(e)] == [
         "chat claude-sonnet-4 ok: 800 in / 150 out"]
     assert not [e for e in entries if LogFilter(session="other").matches(e)]
+    assert len([e for e in entries if LogFilter(service=recorded_workload.service).matches(e)]) == 7
+    assert not [e for e in entries if LogFilter(service="other").matches(e)]
     tid = entries[0].trace_id.upper()
     assert len([e for e in entries if LogFilter(trace_id=tid).matches(e)]) == len(entries)
 

@@ -23,7 +23,7 @@ def test_logql_from_filters():
 
 def test_logql_without_filters_selects_every_service():
     assert build_logql(LogFilter()) == '{service_name=~".+"}'
-    assert build_logql(LogFilter(), service="svc") == '{service_name="svc"}'
+    assert build_logql(LogFilter(service="svc")) == '{service_name="svc"}'
 
 
 def test_parse_streams():
