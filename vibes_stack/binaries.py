@@ -40,6 +40,11 @@ class BinaryError(RuntimeError):
     pass
 
 
+def say(line: str) -> None:
+    """Progress output that shows up at once, even when stdout is a CI pipe."""
+    print(line, flush=True)
+
+
 def versions() -> dict[str, Any]:
     return yaml.safe_load(paths.VERSIONS_FILE.read_text())
 
@@ -86,7 +91,7 @@ def find(component: str, explicit: dict[str, str] | None = None) -> tuple[str | 
     return None, "missing"
 
 
-def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], None] = print,
+def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], None] = say,
                 install: bool = True) -> dict[str, str | None]:
     """Every native binary, installing/building what is missing (when ``install``)."""
     result: dict[str, str | None] = {}
@@ -145,7 +150,7 @@ def _go() -> str:
     return go
 
 
-def build_collector(out: Callable[[str], None] = print) -> Path:
+def build_collector(out: Callable[[str], None] = say) -> Path:
     v = versions()["collector"]
     target = cache_path("collector")
     go = _go()
@@ -160,7 +165,7 @@ def build_collector(out: Callable[[str], None] = print) -> Path:
     return target
 
 
-def build_jaeger(out: Callable[[str], None] = print) -> Path:
+def build_jaeger(out: Callable[[str], None] = say) -> Path:
     v = versions()["jaeger"]
     target = cache_path("jaeger")
     go = _go()

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _prepare(args, *, install: bool = True, quiet: bool = False) -> deploy.Prepared:
-    out = (lambda _line: None) if quiet else print
+    out = (lambda _line: None) if quiet else binaries.say
     return deploy.prepare(args.mode, args.config, state_dir=args.state_dir, install=install, out=out)
 
 

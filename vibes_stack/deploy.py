@@ -69,7 +69,7 @@ def pick_mode(mode: str) -> str:
 
 def prepare(mode: str, config_path: str | Path | None = None, *, state_dir: str | Path | None = None,
             user: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None,
-            install: bool = True, out: Callable[[str], None] = print) -> Prepared:
+            install: bool = True, out: Callable[[str], None] = _binaries.say) -> Prepared:
     """Everything up to (not including) touching the state dir or any process."""
     mode = pick_mode(mode)
     if user is None:
