@@ -6,6 +6,8 @@ from the rules. Anchors are GitHub's heading slugs (the lower-cased alert name).
 
 from __future__ import annotations
 
+import re
+
 from vibes_observe.alerting.config import AlertingConfig
 from vibes_observe.alerting.rules import _CUSTOM_RUNBOOK, Alert, all_alerts, runbook_anchor
 
@@ -25,7 +27,6 @@ def _section(name: str, alerts: list[Alert]) -> str:
     a = alerts[0]
     severities = ", ".join(sorted({x.severity for x in alerts}))
     if a.component == "custom":
-        a = Alert(a.name, a.component, "as configured", a.expr, a.for_, a.description, "", a.runbook)
         severities = "as configured"
     lines = [f"## {name}", "",
              f"*Component:* {a.component} · *Severity:* {severities} · *Summary:* {a.summary}", "",
@@ -38,13 +39,18 @@ def _section(name: str, alerts: list[Alert]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^a-z0-9 _-]", "", heading.lower()).replace(" ", "-")
+
+
 def render_runbook(cfg: AlertingConfig) -> str:
     grouped: dict[str, list[Alert]] = {}
-    custom = Alert("Custom alerts", "custom", "any", "", "", "An alert you defined in the stack config.", "",
+    custom = Alert("Custom alerts", "custom", "", "", "", "An alert you defined in the stack config.", "",
                    _CUSTOM_RUNBOOK)
     for a in [x for x in all_alerts(cfg) if x.component != "custom"] + [custom]:
         grouped.setdefault(a.name, []).append(a)
     table = "".join(
-        f"| [{name}](#{runbook_anchor(name)}) | {al[0].component} | "
-        f"{', '.join(sorted({x.severity for x in al}))} |\n" for name, al in grouped.items())
+        f"| [{name}](#{_slug(name)}) | {al[0].component} | "
+        f"{', '.join(sorted({x.severity for x in al})) or 'as configured'} |\n" for name, al in grouped.items())
     return _INTRO + table + "\n" + "\n".join(_section(n, al) for n, al in grouped.items())
