@@ -224,7 +224,8 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
                          "--cluster.listen-address="],
         health_url=f"http://{host}:{ports['alertmanager']}/-/ready",
         url=f"http://{host}:{ports['alertmanager']}",
-        files={am_cfg: am_yaml}, dirs=[str(st.data / "alertmanager")])
+        files={am_cfg: am_yaml}, dirs=[str(st.data / "alertmanager")],
+        secret_files={am_cfg})  # may hold webhook URLs / SMTP passwords resolved from *_env
 
     rules_dir = st.config / "prometheus" / "rules"
     prom_cfg = str(st.config / "prometheus" / "prometheus.yml")
