@@ -122,3 +122,14 @@ def test_silence_and_unsilence(stack, user_rule):
 def test_bad_matcher_is_named(stack):
     proc = wl.run_cli(stack, "alerts", "silence", "nonsense", check=False)
     assert proc.returncode == 2 and "'nonsense'" in proc.stderr
+
+
+def test_remove_unloads_the_rule_file(stack, user_rule):
+    # runs last in this module: the fixture's own clean-up then finds nothing to remove
+    _wait("Prometheus to load the user rule group", lambda: _loaded_groups(stack).get(GROUP))
+    proc = wl.run_cli(stack, "alerts", "rules", "remove", user_rule.name)
+    assert f"removed {user_rule}" in proc.stdout
+    assert not user_rule.exists()
+    _wait("Prometheus to drop the group", lambda: GROUP not in _loaded_groups(stack))
+    again = wl.run_cli(stack, "alerts", "rules", "remove", user_rule.name, check=False)
+    assert again.returncode == 1 and f"no user rule file {user_rule.name!r}" in again.stderr
