@@ -6,6 +6,7 @@ Every error names the offending key path (``alerting.budgets[1].period``) and va
 from __future__ import annotations
 
 import copy
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -240,6 +241,8 @@ def _channels(section: Any) -> tuple[Channel, ...]:
                     raise _fail(f"{key}.{k}", f"{v!r} is not true/false")
             elif not isinstance(v, str) or not v:
                 raise _fail(f"{key}.{k}", f"{v!r} must be a non-empty string")
+            elif k.endswith("_file"):  # Alertmanager does not expand ~
+                options[k] = os.path.expanduser(v)
         out.append(Channel(name, ctype, tuple(sev), options, send_resolved))
     return tuple(out)
 

@@ -83,5 +83,22 @@ class LokiClient:
         return parse_streams(get_json(NAME, self.url, "/loki/api/v1/query_range",
                                       params=params, timeout=self.timeout))
 
+    def query_all(self, logql: str, *, start_ns: int, end_ns: int, page: int) -> list[LogEntry]:
+        """Every matching entry in the window, oldest first, fetched page by page (forward)."""
+        out: list[LogEntry] = []
+        seen: set[tuple[int, str, str]] = set()
+        while start_ns <= end_ns:
+            batch = self.query_range(logql, start_ns=start_ns, end_ns=end_ns, limit=page,
+                                     direction="forward")
+            fresh = [e for e in batch if (e.time_ns, e.service, e.body) not in seen]
+            seen.update((e.time_ns, e.service, e.body) for e in fresh)
+            out.extend(fresh)
+            if len(batch) < page or not fresh:
+                break
+            # Restart at the last timestamp (not after it): entries sharing it are deduplicated.
+            start_ns = max(e.time_ns for e in batch)
+        out.sort(key=lambda e: e.time_ns)
+        return out
+
     def health(self) -> tuple[bool, str]:
         return reachable(self.url, "/ready")

@@ -16,6 +16,7 @@ from vibes_observe.clients.loki import LokiClient, build_logql
 from vibes_observe.commands._common import (console, endpoints, err_console,
                                             fmt_time, json_option, parse_time)
 
+LOKI_PAGE = 5000  # Loki's default max_entries_limit_per_query
 _LEVEL_STYLE = {"ERROR": "red", "FATAL": "bold red", "WARN": "yellow", "DEBUG": "dim",
                 "TRACE": "dim"}
 
@@ -36,8 +37,12 @@ def fetch(source, flt: LogFilter, limit: int) -> list[LogEntry]:
     """Matching entries, oldest first, at most ``limit`` (the newest ones)."""
     if isinstance(source, LokiClient):
         now_ns = time.time_ns()
-        entries = source.query_range(build_logql(flt), start_ns=flt.since_ns or now_ns - 3600 * 10**9,
-                                     end_ns=flt.until_ns or now_ns, limit=limit)
+        start, end = flt.since_ns or now_ns - 3600 * 10**9, flt.until_ns or now_ns
+        if limit:
+            entries = source.query_range(build_logql(flt), start_ns=start, end_ns=end,
+                                         limit=min(limit, LOKI_PAGE))
+        else:
+            entries = source.query_all(build_logql(flt), start_ns=start, end_ns=end, page=LOKI_PAGE)
     else:
         if not source.directory.is_dir():
             raise BackendError("native log store", str(source.directory),

@@ -38,3 +38,25 @@ def test_parse_streams():
     assert (e.session_id, e.agent, e.level, e.service) == ("s-1", "planner", "WARN", "agent-svc")
     assert e.trace_id == "0af7651916cd43dd8448eb211c80319c"
     assert LogFilter(session="s-1", level="WARN").matches(e)
+
+
+def test_query_all_pages_forward_without_duplicates(monkeypatch):
+    """Pagination logic only: Loki itself cannot run here, so its answers come from a
+    function that slices one stream the way query_range does (forward, limit)."""
+    from vibes_observe.clients import loki as loki_mod
+
+    stream = [(1000 + i // 2, f"line {i}") for i in range(23)]  # pairs share a timestamp
+    calls = []
+
+    def fake_get_json(backend, url, path, params, timeout):
+        calls.append(params)
+        start, limit = int(params["start"]), int(params["limit"])
+        assert params["direction"] == "forward"
+        rows = [(t, line) for t, line in stream if t >= start][:limit]
+        return {"data": {"result": [{"stream": {"service_name": "s"},
+                                     "values": [[str(t), line] for t, line in rows]}]}}
+
+    monkeypatch.setattr(loki_mod, "get_json", fake_get_json)
+    got = loki_mod.LokiClient("http://loki").query_all('{service_name="s"}', start_ns=0, end_ns=10**6, page=5)
+    assert [e.body for e in got] == [line for _, line in stream]
+    assert len(calls) > 4
