@@ -101,6 +101,16 @@ def test_metrics_summary_exact_numbers(stack, sent):
     assert "input 2,100" in text and "output 500" in text and "1 unpriced request(s)" in text
 
 
+def test_metrics_time_series_adds_up_to_the_totals(stack, sent):
+    rows = _json(stack, "metrics", "--agent", sent.agent, "--window", "20m", "--step", "5m", "--by", "model")["series"]
+    assert 1 <= len(rows) <= 4
+    assert sum(r["requests"] for r in rows) == len(sent.calls)
+    assert sum(r["errors"] for r in rows) == sent.errors
+    assert sum(r["input_tokens"] for r in rows) == sent.tokens("input")
+    assert sum(r["output_tokens"] for r in rows) == sent.tokens("output")
+    assert sum(r["cost_usd"] for r in rows) == pytest.approx(sent.cost())
+
+
 def test_cost_from_prometheus_says_its_source(stack, sent):
     out = _json(stack, "cost", "--agent", sent.agent)["prometheus"]
     assert out["source"].startswith(f"Prometheus {stack.prometheus_url}")
