@@ -30,3 +30,23 @@ def test_recorded_alerts_render(monkeypatch, capsys):
         assert a["labels"]["alertname"] in out
         assert a["labels"].get("severity", "") in out
         assert a["annotations"].get("summary", "") in out
+
+
+def test_recorded_rules_list_renders_every_rule_and_marks_user_files(monkeypatch, capsys, tmp_path):
+    from vibes_observe.cli import main
+    from vibes_observe.clients import prometheus
+
+    groups = load("prometheus_rules.json")["data"]["groups"]
+    user_dir = tmp_path / "user-rules"
+    user_group = {**groups[0], "name": "team-rules", "file": str(user_dir / "team.yml")}
+    monkeypatch.setattr(prometheus.PrometheusClient, "rules", lambda self: [*groups, user_group])
+    monkeypatch.setenv("VIBES_RULES_DIR", str(user_dir))
+    assert main(["observe", "alerts", "rules", "list"]) == 0
+    out = capsys.readouterr().out
+    for g in groups:
+        for r in g["rules"]:
+            assert r["name"] in out
+    firing = [r["name"] for g in groups for r in g["rules"] if r.get("state") == "firing"]
+    assert firing and all(any(name in l and "firing" in l for l in out.splitlines()) for name in firing)
+    assert "user: team.yml" in out
+    assert "user: vibes-alerts.yml" not in out  # generated rules are not user files
