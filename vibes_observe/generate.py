@@ -20,7 +20,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 Producer = Callable[[], str]
+#: (repo-relative path, producer). Other parts append here with register(); the
+#: alerting and dashboard artifacts are added the first time the list is used.
 ARTIFACTS: list[tuple[str, Producer]] = []
+_BUILTINS_ADDED = False
 
 
 def register(path: str, producer: Producer) -> None:
@@ -44,16 +47,16 @@ def _alerting_artifacts() -> None:
 
 
 def _dashboard_artifacts() -> None:
-    try:
-        from vibes_observe.dashboards import DASHBOARDS, render
-    except ImportError:
-        return
+    from vibes_observe.dashboards import DASHBOARDS, render
+
     for slug in DASHBOARDS:
         register(f"dashboards/{slug}.json", lambda slug=slug: render(slug))
 
 
 def _default_artifacts() -> None:
-    if not ARTIFACTS:
+    global _BUILTINS_ADDED
+    if not _BUILTINS_ADDED:
+        _BUILTINS_ADDED = True
         _alerting_artifacts()
         _dashboard_artifacts()
 

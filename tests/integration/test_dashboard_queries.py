@@ -282,6 +282,42 @@ def _compare(name: str, expected, result: list[dict], expr: str) -> str | None:
     return None if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12) else f"{name}: {got} != {expected}"
 
 
+def _check_jaeger_targets(stack, service: str, session_id: str) -> None:
+    """Run every Jaeger panel query through Jaeger's API as Grafana would, with the variables set."""
+    from vibes_sdk import names
+
+    seen = 0
+    for slug in DASHBOARDS:
+        for panel in json.loads(render(slug))["panels"]:
+            for target in panel.get("targets", []):
+                if (target.get("datasource") or {}).get("uid") != datasources.JAEGER_UID:
+                    continue
+                seen += 1
+                params = {"service": target["service"].replace("$service", service), "limit": target["limit"],
+                          "lookback": "1h"}
+                tags = {}
+                if "tags" in target:
+                    key, _, value = target["tags"].partition("=")
+                    tags[key] = value.replace("$session", session_id)
+                    params["tags"] = json.dumps(tags)
+                url = f"{stack.jaeger_url}/api/traces?" + urllib.parse.urlencode(params)
+
+                def traces():
+                    found = http_json(url).get("data") or []
+                    return found if len(found) >= ROUNDS else None
+                found = poll(traces, timeout=60, what=f"{slug}/{panel['title']}: {ROUNDS} traces from Jaeger")
+                for trace in found:
+                    processes = {p["serviceName"] for p in trace["processes"].values()}
+                    assert processes == {service}, f"{slug}/{panel['title']}: {processes}"
+                    if tags:
+                        span_sessions = {t["value"] for sp in trace["spans"] for t in sp["tags"]
+                                         if t["key"] == names.VIBES_SESSION_ID}
+                        assert span_sessions == {session_id}, f"{slug}/{panel['title']}: {span_sessions}"
+                if tags:  # one trace per task, both in the session
+                    assert len(found) == ROUNDS, f"{slug}/{panel['title']}: {len(found)} traces"
+    assert seen >= 3
+
+
 @pytest.fixture(scope="module")
 def dashboard_stack(stack):
     cost_center = f"dash-cc-{uuid.uuid4().hex[:6]}"
@@ -361,5 +397,6 @@ def test_every_prometheus_panel_returns_the_expected_value(stack, dashboard_stac
                     f'vibes:agent_task_inference_calls_bucket:increment{{job="{service}"}}', at)))
             assert not failures, "\n".join(failures)
             assert checked == set(expected), f"expectations for panels that do not exist: {set(expected) - checked}"
+            _check_jaeger_targets(stack, service, sess.session_id)
     finally:
         vibes.shutdown(10)

@@ -407,8 +407,9 @@ def render_rule_files(cfg: AlertingConfig) -> dict[str, str]:
     ev = cfg.evaluation_interval
     recording = {"groups": [
         _group("vibes-ledger", ledger_rules(cfg), cfg.ledger_interval),
-        _group("vibes-cost-periods", cost_period_rules(cfg), ev),
-        _group("vibes-budgets", budget_rules(cfg), ev),
+        # period totals cannot change faster than the ledger: evaluate them at its pace
+        _group("vibes-cost-periods", cost_period_rules(cfg), cfg.ledger_interval),
+        _group("vibes-budgets", budget_rules(cfg), cfg.ledger_interval),
         _group("vibes-rates", shared_rate_rules(), ev),
     ]}
     by_component: dict[str, list[dict[str, Any]]] = {}

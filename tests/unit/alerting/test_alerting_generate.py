@@ -17,6 +17,7 @@ def test_check_passes_on_the_committed_tree():
 
 def test_drift_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "ARTIFACTS", [])
+    monkeypatch.setattr(generate, "_BUILTINS_ADDED", True)
     generate.register("alert_rules/x.yml", lambda: "fresh\n")
     generate.register("dashboards/y.json", lambda: "{}\n")
     (tmp_path / "alert_rules").mkdir()
@@ -25,6 +26,16 @@ def test_drift_is_reported(tmp_path, monkeypatch):
     assert len(diffs) == 2
     assert "-stale" in diffs[0] and "+fresh" in diffs[0]
     assert "dashboards/y.json" in diffs[1]
+
+
+def test_registered_artifacts_join_the_builtin_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr(generate, "ARTIFACTS", [])
+    monkeypatch.setattr(generate, "_BUILTINS_ADDED", False)
+    generate.register("docs/extra.txt", lambda: "x\n")
+    generate.drift(tmp_path)  # an empty root: everything drifts, nothing is written
+    paths = [p for p, _ in generate.ARTIFACTS]
+    assert "docs/extra.txt" in paths and "alert_rules/vibes-alerts.yml" in paths
+    assert "dashboards/cost.json" in paths and not any(tmp_path.iterdir())
 
 
 def test_registering_a_path_twice_fails(monkeypatch):
