@@ -76,6 +76,15 @@ def alerting_stack(stack, sinks, tmp_path_factory):
             os.environ[k] = v
 
 
+def test_rendered_alertmanager_config_is_private(stack, alerting_stack):
+    """It holds the webhook URL resolved from an env var: 0600, never world-readable."""
+    configs = list(stack.state_dir.rglob("alertmanager.yml"))
+    assert configs, "no rendered alertmanager.yml in the state dir"
+    for path in configs:
+        assert path.stat().st_mode & 0o777 == 0o600, f"{path}: {oct(path.stat().st_mode & 0o777)}"
+        assert "token=from-env" in path.read_text()
+
+
 def _file_alerts(stack) -> list[dict]:
     path = stack.alert_receiver_file
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from vibes_observe.alerting import defaults as d
 from vibes_observe.alerting.config import SEVERITIES, AlertingConfig, AlertingConfigError, Channel
 
 NULL_RECEIVER = "null"
@@ -117,7 +118,8 @@ def build(cfg: AlertingConfig, *, receiver_url: str) -> dict[str, Any]:
                        "repeat_interval": cfg.routing["repeat_interval"][sev]})
     inhibit = [
         {"source_matchers": ['severity="critical"'], "target_matchers": ['severity=~"warning|info"'],
-         "equal": ["alertname", "component", "job", "budget"]},
+         # same alert for the same thing: a critical on one model must not hide another's warning
+         "equal": ["alertname", "component", "job", "budget", d.MODEL, d.AGENT, d.TOOL]},
         {"source_matchers": ['alertname="CostBudgetExceeded"'],
          "target_matchers": ['alertname="CostBudgetForecastExceeded"'], "equal": ["budget"]},
     ]
