@@ -398,5 +398,11 @@ def test_every_prometheus_panel_returns_the_expected_value(stack, dashboard_stac
             assert not failures, "\n".join(failures)
             assert checked == set(expected), f"expectations for panels that do not exist: {set(expected) - checked}"
             _check_jaeger_targets(stack, service, sess.session_id)
+            # the ledger and period rules keep up with their 2 s interval (a missed
+            # iteration would lose a ledger step)
+            durations_by_group = {r["metric"]["rule_group"].rsplit(";", 1)[-1]: float(r["value"][1]) for r in query(
+                'prometheus_rule_group_last_duration_seconds{rule_group=~".*;vibes-.*"}')}
+            assert durations_by_group and max(durations_by_group.values()) < 2.0, durations_by_group
+            print("rule group evaluation seconds:", durations_by_group)
     finally:
         vibes.shutdown(10)
