@@ -325,7 +325,8 @@ def dashboard_stack(stack):
         "ledger_interval": "2s", "evaluation_interval": "2s",
         "budgets": [{"name": "dash-budget", "amount": BUDGET, "period": "day", "cost_center": cost_center}],
         "channels": [{"type": "file"}]}})
-    return cost_center
+    yield cost_center
+    stack.reset()
 
 
 def test_every_prometheus_panel_returns_the_expected_value(stack, dashboard_stack, tmp_path):
