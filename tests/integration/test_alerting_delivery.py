@@ -149,15 +149,16 @@ def test_budget_and_error_rate_alerts_are_delivered_and_resolved(stack, alerting
 
         def slack_titles():
             return [att.get("title", "") for r in sinks["slack"].snapshot() for att in r["json"].get("attachments", [])]
-        poll(lambda: any("CostBudgetExceeded" in t for t in slack_titles()), timeout=60, what="Slack message")
-        slack = next(r for r in sinks["slack"].snapshot()
-                     if "CostBudgetExceeded" in r["json"]["attachments"][0].get("title", ""))
+        def slack_budget():
+            return [r for r in sinks["slack"].snapshot() if "CostBudgetExceeded" in
+                    r["json"]["attachments"][0].get("title", "") and "live-budget" in r["json"]["attachments"][0]["text"]]
+        slack = poll(slack_budget, timeout=60, what="the budget alert on Slack")[0]
         assert slack["path"] == "/services/T000/B000/XXXXSECRET", "Slack URL read from the *_file secret"
         assert slack["json"]["channel"] == "#vibes-alerts"
         assert "A cost budget is exceeded." in slack["json"]["attachments"][0]["text"]
 
-        mail = poll(lambda: [m for m in sinks["smtp"].snapshot() if "CostBudgetExceeded" in m["subject"]],
-                    timeout=60, what="the budget alert e-mail")[0]
+        mail = poll(lambda: [m for m in sinks["smtp"].snapshot() if "CostBudgetExceeded" in m["subject"]
+                             and "live-budget" in m["body"]], timeout=60, what="the budget alert e-mail")[0]
         assert mail["to"] == ["oncall@example.test"] and mail["from"] == "vibes@example.test"
         assert "A cost budget is exceeded." in mail["subject"] and "A cost budget is exceeded." in mail["body"]
         assert "live-budget" in mail["body"]
@@ -184,3 +185,46 @@ def test_budget_and_error_rate_alerts_are_delivered_and_resolved(stack, alerting
         res = prom_query('vibes:budget_usd:spent{budget="live-budget"}')
         return res and abs(float(res[0]["value"][1]) - calls["ok"] * COST_PER_CALL) < 1e-9 and res
     poll(spent, timeout=120, what=f"budget spend == {calls['ok']} calls x ${COST_PER_CALL}")
+
+
+def _post_alerts(stack, alerts: list[dict]) -> None:
+    import urllib.request
+    req = urllib.request.Request(f"{stack.alertmanager_url}/api/v2/alerts", data=json.dumps(alerts).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200
+
+
+def test_real_alertmanager_inhibits_and_routes_as_rendered(stack, alerting_stack):
+    """Synthetic alerts into the live Alertmanager: critical mutes the same alert's warning (same
+    job and model, not another model's), Watchdog goes to its own receiver."""
+    from conftest import http_json
+
+    job = f"inhibit-{uuid.uuid4().hex[:6]}"
+    base = {"alertname": "LLMErrorRateHigh", "component": "llm", "job": job}
+    ann = {"summary": "Synthetic alert.", "description": "synthetic"}
+    _post_alerts(stack, [
+        {"labels": {**base, "severity": "critical", "gen_ai_request_model": "m1"}, "annotations": ann},
+        {"labels": {**base, "severity": "warning", "gen_ai_request_model": "m1"}, "annotations": ann},
+        {"labels": {**base, "severity": "warning", "gen_ai_request_model": "m2"}, "annotations": ann},
+        {"labels": {"alertname": "CostBudgetExceeded", "component": "cost", "severity": "critical",
+                    "budget": f"b-{job}", "period": "day"}, "annotations": ann},
+        {"labels": {"alertname": "CostBudgetForecastExceeded", "component": "cost", "severity": "warning",
+                    "budget": f"b-{job}", "period": "day"}, "annotations": ann},
+        {"labels": {"alertname": "Watchdog", "component": "stack", "severity": "info", "job": job},
+         "annotations": ann},
+    ])
+
+    def state():
+        alerts = http_json(f"{stack.alertmanager_url}/api/v2/alerts")
+        mine = {(a["labels"]["alertname"], a["labels"]["severity"], a["labels"].get("gen_ai_request_model", "")):
+                a for a in alerts if a["labels"].get("job") == job or a["labels"].get("budget") == f"b-{job}"}
+        return mine if len(mine) == 6 and all(a["status"]["state"] != "unprocessed" for a in mine.values()) else None
+
+    mine = poll(state, timeout=30, what="the synthetic alerts processed by Alertmanager")
+    assert mine[("LLMErrorRateHigh", "warning", "m1")]["status"]["inhibitedBy"], "critical must mute its warning"
+    assert not mine[("LLMErrorRateHigh", "warning", "m2")]["status"]["inhibitedBy"], "another model stays visible"
+    assert not mine[("LLMErrorRateHigh", "critical", "m1")]["status"]["inhibitedBy"]
+    assert mine[("CostBudgetForecastExceeded", "warning", "")]["status"]["inhibitedBy"]
+    assert [r["name"] for r in mine[("Watchdog", "info", "")]["receivers"]] == ["watchdog"]
+    assert [r["name"] for r in mine[("LLMErrorRateHigh", "critical", "m1")]["receivers"]] == ["critical"]
