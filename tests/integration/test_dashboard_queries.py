@@ -169,6 +169,7 @@ def expectations(service: str, cost_center: str, avg_all: float, avg_last: float
                                                   <= {k for k, v in r.items() if v == 1}),
         ("stack-health", "Rule evaluation failures", "A"): 0.0,
         ("stack-health", "Notification failures", "A"): 0.0,
+        ("stack-health", "Ledger steps missed", "A"): 0.0,
         ("stack-health", "SDK drops", "A"): lambda v: v in (None, 0.0),
         ("stack-health", "Largest queue fill", "A"): lambda v: 0.0 <= v < 0.5,
         ("stack-health", "Exporter queue fill", "A"): Each(lambda r: bool(r) and all(0 <= v < 0.5 for v in r.values())),

@@ -59,6 +59,7 @@ COLLECTOR_SENT = "otelcol_exporter_sent_{signal}"
 COLLECTOR_QUEUE_SIZE = "otelcol_exporter_queue_size"
 COLLECTOR_QUEUE_CAPACITY = "otelcol_exporter_queue_capacity"
 PROMETHEUS_RULE_FAILURES = "prometheus_rule_evaluation_failures_total"
+PROMETHEUS_RULE_MISSED = "prometheus_rule_group_iterations_missed_total"
 ALERTMANAGER_NOTIFY_FAILED = "alertmanager_notifications_failed_total"
 
 # ------------------------------------------------------------ recording rules
@@ -104,6 +105,8 @@ THRESHOLDS: dict[str, dict[str, object]] = {
     "collector_send_failed": {"window": "5m", "for": "5m"},
     "collector_queue": {"fill_ratio": 0.8, "for": "5m"},
     "target_down": {"for": "5m"},
+    "rule_failures": {"window": "10m", "for": "5m"},
+    "ledger_missed": {"window": "15m", "for": "0m"},
     "budget_exceeded": {"for": "0m"},
     "budget_forecast": {"long_window": "6h", "short_window": "1h", "for": "15m"},
 }

@@ -308,7 +308,39 @@ def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
 
 def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
     t = cfg.thresholds["target_down"]
+    rf, lm = cfg.thresholds["rule_failures"], cfg.thresholds["ledger_missed"]
+    failing = (f'sum by (job, rule_group) (increase({d.PROMETHEUS_RULE_FAILURES}'
+               f'{{rule_group=~".*vibes-.*"}}[{rf["window"]}]))')
+    missed = (f'sum by (job, rule_group) (increase({d.PROMETHEUS_RULE_MISSED}'
+              f'{{rule_group=~".*vibes-ledger"}}[{lm["window"]}]))')
     return [
+        Alert("VibesRulesFailing", "stack", "warning", MetricAbove(failing, 0).expr(), rf["for"],
+              "Prometheus fails to evaluate vibes rules.",
+              "Rule group {{ $labels.rule_group }} failed {{ $value | printf \"%.0f\" }} evaluations in the "
+              f"last {rf['window']}.",
+              Runbook(
+                  meaning="Some recording or alerting rules of vibes-observe return errors.",
+                  impact="Ledgers, cost totals, budgets or alerts built on the failing rule are missing or stale.",
+                  diagnosis=("Which rules and their error: `curl -s http://127.0.0.1:9090/api/v1/rules | "
+                             "python -c 'import json,sys; [print(g[\"name\"], r[\"name\"], r.get(\"lastError\")) "
+                             "for g in json.load(sys.stdin)[\"data\"][\"groups\"] for r in g[\"rules\"] "
+                             "if r[\"health\"] == \"err\"]'`",
+                             f"Failures per group: `{_q(failing)}`"),
+                  mitigation=("Two series with the same labels after aggregation (a new label on SDK metrics) is "
+                              "the usual cause: fix the rule in vibes_observe/alerting and `make up`.",))),
+        Alert("CostLedgerStepsMissed", "cost", "warning", MetricAbove(missed, 0).expr(), lm["for"],
+              "Ledger steps were skipped: cost and token totals undercount.",
+              "Prometheus skipped {{ $value | printf \"%.0f\" }} evaluations of {{ $labels.rule_group }} in the "
+              f"last {lm['window']}.",
+              Runbook(
+                  meaning=f"`{d.PROMETHEUS_RULE_MISSED}` grew for the vibes-ledger group: an evaluation took "
+                          "longer than the ledger interval, so a ledger step was not recorded.",
+                  impact="The increments of a skipped step are lost: totals, budgets and dashboards undercount.",
+                  diagnosis=(f"Missed steps: `{_q(missed)}`",
+                             "Evaluation time: `curl -sG http://127.0.0.1:9090/api/v1/query --data-urlencode "
+                             "'query=prometheus_rule_group_last_duration_seconds'`"),
+                  mitigation=("Give Prometheus more CPU, or raise alerting.ledger_interval (e.g. 2m).",))),
+
         Alert("TargetDown", "stack", "warning", "up == 0", t["for"], "A monitored component is down.",
               "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}.",
               Runbook(

@@ -27,9 +27,13 @@ def build() -> db.Dashboard:
                   "alerting and the SDKs.", time_from="now-1h", refresh="10s")
         .with_row(db.Row("Backends"))
         .with_panel(bar_panel("Backend up", "1 when Prometheus can scrape the component.", COUNT,
-                              "min by (job) (up)", "{{job}}", w=8, links=False))
+                              "min by (job) (up)", "{{job}}", w=4, links=False))
         .with_panel(stat_panel("Rule evaluation failures", "Failed Prometheus rule evaluations in the time range.",
                                COUNT, f"sum(increase({d.PROMETHEUS_RULE_FAILURES}{R}))", w=4, links=False))
+        .with_panel(stat_panel("Ledger steps missed", "vibes-ledger evaluations Prometheus skipped in the time "
+                               "range (each loses one step of exact cost/token increments).", COUNT,
+                               f'sum(increase({d.PROMETHEUS_RULE_MISSED}{{rule_group=~".*vibes-ledger"}}{R}))',
+                               w=4, links=False))
         .with_panel(stat_panel("Notification failures", "Alertmanager notifications that failed in the time "
                                "range.", COUNT, f"sum(increase({d.ALERTMANAGER_NOTIFY_FAILED}{R}))", w=4,
                                links=False))

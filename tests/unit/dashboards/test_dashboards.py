@@ -109,7 +109,7 @@ def _known_series() -> set[str]:
     for f in (REPO / "alert_rules").glob("*.yml"):
         for g in yaml.safe_load(f.read_text())["groups"]:
             known |= {r["record"] for r in g["rules"] if "record" in r}
-    known |= {d.COLLECTOR_QUEUE_SIZE, d.COLLECTOR_QUEUE_CAPACITY, d.PROMETHEUS_RULE_FAILURES,
+    known |= {d.COLLECTOR_QUEUE_SIZE, d.COLLECTOR_QUEUE_CAPACITY, d.PROMETHEUS_RULE_FAILURES, d.PROMETHEUS_RULE_MISSED,
               d.ALERTMANAGER_NOTIFY_FAILED}
     for template in (d.COLLECTOR_ACCEPTED, d.COLLECTOR_REFUSED, d.COLLECTOR_FAILED, d.COLLECTOR_SEND_FAILED,
                      d.COLLECTOR_ENQUEUE_FAILED, d.COLLECTOR_SENT):
