@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vibes_observe.alerting import defaults
+from vibes_observe.alerting.promql import duration_seconds
 
 SEVERITIES = ("critical", "warning", "info")
 CHANNEL_TYPES = ("console", "file", "webhook", "slack", "email")
@@ -88,11 +89,6 @@ def _duration(key: str, value: Any) -> str:
     if not isinstance(value, str) or not _DURATION.match(value):
         raise _fail(key, f"{value!r} is not a duration like 30s, 5m, 1h")
     return value
-
-
-def _seconds(duration: str) -> float:
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    return sum(int(num) * units[unit] for num, unit in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", duration))
 
 
 def _number(key: str, value: Any, *, minimum: float = 0.0, maximum: float | None = None) -> float:
@@ -349,7 +345,7 @@ def validate(section: dict[str, Any] | None) -> AlertingConfig:
     if not isinstance(base, str) or not re.match(r"^(https?|file)://", base) or "#" in base:
         raise _fail("alerting.runbook_base_url", f"{base!r} must be an http(s) or file URL without '#'")
     ledger = _duration("alerting.ledger_interval", section.get("ledger_interval", defaults.LEDGER_INTERVAL))
-    seconds = _seconds(ledger)
+    seconds = duration_seconds(ledger)
     if seconds < 1 or seconds != int(seconds) or (seconds <= 60 and 60 % seconds) or (seconds > 60 and seconds % 60) \
             or 3600 % seconds:
         raise _fail("alerting.ledger_interval", f"{ledger!r} must be whole seconds that divide a minute "

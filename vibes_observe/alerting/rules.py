@@ -87,11 +87,7 @@ def budget_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
 
 
 def promql_seconds(duration: str) -> int:
-    """Seconds in a Prometheus duration string (validated by config)."""
-    import re
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    total = sum(int(num) * units[unit] for num, unit in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", duration))
-    return int(total)
+    return int(promql.duration_seconds(duration))
 
 
 def shared_rate_rules() -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from vibes_observe.alerting.config import AlertingConfig
-from vibes_observe.alerting.rules import _CUSTOM_RUNBOOK, Alert, all_alerts, runbook_anchor
+from vibes_observe.alerting.rules import _CUSTOM_RUNBOOK, Alert, all_alerts
 
 _INTRO = """# vibes-observe alert runbook
 

@@ -14,7 +14,6 @@ from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
 from vibes_observe.alerting import promql
-from vibes_observe.alerting.rules import promql_seconds
 from vibes_observe.dashboards._build import (
     COUNT, JAEGER, MODEL_SEL, PERCENT, USD, JaegerQuery, bar_panel, dashboard, prom, sel, stat_panel,
     table_panel, timeseries_panel,
