@@ -44,6 +44,7 @@ class ComposePlan:
         return {"mode": "compose", "action": action, "state_dir": self.state_dir, "compose_project": PROJECT,
                 "compose_file": self.compose_file, "files": {**self.files, self.compose_file: self.compose_text},
                 "dirs": self.dirs, "secrets": self.secrets, "components": [],
+                "secret_files": sorted(p for p in self.files if p.endswith("alertmanager.yml")),
                 "service_hashes": {n: svc["labels"]["vibes.config-hash"]
                                    for n, svc in yaml.safe_load(self.compose_text)["services"].items()}}
 

@@ -16,6 +16,8 @@ def deploy(doc):
     for d in doc.get("dirs", []):
         files.directory(name=f"compose: directory {d}", path=d, present=True)
     for path, content in sorted(doc["files"].items()):
-        files.put(name=f"compose: {path}", src=io.StringIO(content), dest=path, mode="644", create_remote_dir=True)
+        # alertmanager.yml may hold webhook URLs / SMTP passwords resolved from *_env: 0600
+        mode = "600" if path in doc.get("secret_files", []) else "644"
+        files.put(name=f"compose: {path}", src=io.StringIO(content), dest=path, mode=mode, create_remote_dir=True)
     compose_up(name="compose: services up with current config", project=doc["compose_project"],
                compose_file=doc["compose_file"], hashes=doc["service_hashes"])

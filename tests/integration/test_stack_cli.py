@@ -11,7 +11,6 @@ from conftest import COMPONENTS
 
 
 def _cli(stack, tmp_path, *args, timeout=300):
-    stack.reset()  # the user's view: the test stack's own config, not another module's overrides
     cfg = tmp_path / "stack.yaml"
     cfg.write_text(yaml.safe_dump(stack._user))
     return subprocess.run([sys.executable, "-m", "vibes_stack", "--mode", "native", "--config", str(cfg),
@@ -20,6 +19,7 @@ def _cli(stack, tmp_path, *args, timeout=300):
 
 
 def test_up_again_reports_no_changes_and_a_readiness_summary(stack, tmp_path):
+    stack.reset()  # the user's view: the test stack's own config, not another module's overrides
     pids = {c: stack.pid(c) for c in COMPONENTS}
     proc = _cli(stack, tmp_path, "up")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -31,6 +31,7 @@ def test_up_again_reports_no_changes_and_a_readiness_summary(stack, tmp_path):
 
 
 def test_status_plan_and_logs(stack, tmp_path):
+    stack.reset()
     status = _cli(stack, tmp_path, "status")
     assert status.returncode == 0, status.stdout + status.stderr
     assert status.stdout.count("healthy (pid") == len(COMPONENTS)
