@@ -170,15 +170,26 @@ def apply(prep: Prepared, action: str = "up") -> DeployResult:
         elif old and not pid:
             result.stopped.append(name)
     if rc != 0:
-        raise DeployError(f"deploy failed (pyinfra exit {rc}):\n{_failure_excerpt(output)}"
+        failed = _supervisor_failure(output)
+        raise DeployError(failed if failed else
+                          f"deploy failed (pyinfra exit {rc}):\n" + "\n".join(output.splitlines()[-40:])
                           + _unhealthy_tails(prep))
     return result
 
 
-def _failure_excerpt(output: str) -> str:
+def _supervisor_failure(output: str) -> str:
+    """The supervisor's own message (component name + log tail), without pyinfra's decoration."""
     lines = output.splitlines()
-    keep = [l for l in lines if "FAILED" in l or "rror" in l or "stderr" in l.lower() or l.startswith("    ")]
-    return "\n".join((keep or lines)[-60:])
+    start = next((i for i, l in enumerate(lines) if "FAILED " in l), None)
+    if start is None:
+        return ""
+    out = []
+    for line in lines[start:]:
+        if "[@local] Error:" in line or not line.strip().startswith("[@"):
+            break
+        out.append(line.split("] ", 1)[1] if "] " in line else line)
+    out[0] = out[0].split("FAILED ", 1)[1]
+    return "\n".join(out)
 
 
 def _unhealthy_tails(prep: Prepared) -> str:
