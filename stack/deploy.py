@@ -8,8 +8,6 @@ document is prepared here from group_data + stack/stack.yaml (native mode).
 import json
 import os
 
-from pyinfra import host
-
 from tasks import alert_receiver, alertmanager, collector, compose, grafana, jaeger, loki, prometheus
 
 TASKS = {
@@ -43,4 +41,3 @@ else:
     for comp in doc["components"]:
         TASKS[comp["name"]].deploy(comp, doc)
 
-host.data.vibes_deployed = [c["name"] for c in doc["components"]]
