@@ -43,6 +43,10 @@ _DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 6
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+#: group data that is not a user setting (``versions`` mirrors stack/versions.yaml).
+READ_ONLY_HOST_DATA = {"versions"}
+
+
 class StackConfigError(ValueError):
     """A bad stack config; the message names the key (``ports.prometheus: 70000 is not a valid port``)."""
 
@@ -51,7 +55,8 @@ def load_defaults() -> dict[str, Any]:
     """The pyinfra group data file, read as plain data."""
     ns = runpy.run_path(str(paths.GROUP_DATA_FILE))
     return {k: copy.deepcopy(v) for k, v in ns.items()
-            if not k.startswith("_") and not callable(v) and not hasattr(v, "__file__")}
+            if not k.startswith("_") and k not in READ_ONLY_HOST_DATA
+            and not callable(v) and not hasattr(v, "__file__")}
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -115,6 +120,9 @@ def validate(cfg: dict[str, Any]) -> None:
         ipaddress.ip_address(str(cfg["bind_address"]))
     except ValueError:
         raise StackConfigError(f"bind_address: {cfg['bind_address']!r} is not an IP address") from None
+    env = cfg.get("environment")
+    if not isinstance(env, str) or not re.match(r"^[A-Za-z0-9._-]{1,64}$", env):
+        raise StackConfigError(f"environment: {env!r} must be a short name (letters, digits, . _ -)")
     for section in ("retention", "intervals"):
         for key, value in cfg[section].items():
             duration_seconds(value, f"{section}.{key}")

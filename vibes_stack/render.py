@@ -181,7 +181,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
         loki_present=loki_present)
     notices += ex_notices
     ctx = dict(listen=listen, ports=ports, collector=cfg["collector"], sampling=cfg["sampling"],
-               environment=cfg.get("environment", "local"), redaction_patterns=REDACTION_PATTERNS,
+               environment=cfg["environment"], redaction_patterns=REDACTION_PATTERNS,
                exporters=exporters, pipelines=pipelines,
                paths={"collector_queue": str(st.data / "collector" / "queue"),
                       "otlp_token": str(st.secrets / "otlp_token")})

@@ -5,6 +5,10 @@ as the base the user's stack config (``stack/stack.yaml`` / ``--config``) is mer
 onto, so a default lives in exactly one place.
 """
 
+from pathlib import Path as _Path
+
+import yaml as _yaml
+
 # Every port is bound to ``bind_address``; CONTRACTS.md lists the same numbers.
 ports = {
     "collector_otlp_grpc": 4317,
@@ -28,7 +32,12 @@ ports = {
 
 bind_address = "127.0.0.1"
 
-# Versions come from stack/versions.yaml (the one pin file); nothing to repeat here.
+# deployment.environment.name stamped (insert, never overwrite) on every signal by the collector
+environment = "local"
+
+# Versions: read from stack/versions.yaml (the one pin file), never repeated here.
+# Read-only host data: the stack config cannot override a pin (edit versions.yaml instead).
+versions = _yaml.safe_load((_Path(__file__).resolve().parent.parent / "versions.yaml").read_text())
 
 retention = {
     "traces": "168h",   # Jaeger badger TTL

@@ -76,3 +76,19 @@ def test_cli_rejects_bad_config_before_touching_anything(tmp_path):
     assert proc.returncode == 2
     assert "ports.prometheus: 70000 is not a valid port" in proc.stderr
     assert not state.exists()
+
+
+def test_versions_are_host_data_not_a_user_setting():
+    import runpy
+
+    from vibes_stack import paths
+    ns = runpy.run_path(str(paths.GROUP_DATA_FILE))
+    assert ns["versions"]["collector"]["version"]  # group data carries the pins from versions.yaml
+    with pytest.raises(StackConfigError, match="versions: unknown key"):
+        config.build({"versions": {"collector": {"version": "0.1.0"}}})
+
+
+def test_environment_name_is_checked():
+    assert config.build({"environment": "staging"})["environment"] == "staging"
+    with pytest.raises(StackConfigError, match="environment: 'a b' must be a short name"):
+        config.build({"environment": "a b"})
