@@ -10,6 +10,7 @@ from vibes_observe.dashboards._build import (
 )
 
 UID = "vibes-stack-health"
+ITEMS_PER_S = "suffix: items/s"
 R = "[$__range]"
 COLLECTOR = f'job="{d.COLLECTOR_JOB}"'
 
@@ -42,24 +43,24 @@ def build() -> db.Dashboard:
         .with_panel(stat_panel("Largest queue fill", "Fullest collector export queue now.", PERCENT,
                                f"max({fill})", w=4, links=False))
         .with_row(db.Row("Collector"))
-        .with_panel(timeseries_panel("Accepted per signal", "Items/s the collector's receivers accepted.", "short",
+        .with_panel(timeseries_panel("Accepted per signal", "Items/s the collector's receivers accepted.", ITEMS_PER_S,
                                      _per_signal(d.COLLECTOR_ACCEPTED, "receiver"), w=8, links=False))
         .with_panel(timeseries_panel("Refused or failed per signal", "Items/s receivers refused (back-pressure) "
-                                     "or failed.", "short",
+                                     "or failed.", ITEMS_PER_S,
                                      _per_signal(d.COLLECTOR_REFUSED, "receiver", "refused ", "refused_")
                                      + _per_signal(d.COLLECTOR_FAILED, "receiver", "failed ", "failed_"),
                                      w=8, links=False))
-        .with_panel(timeseries_panel("Export failures", "Items/s exporters failed to send or to queue.", "short",
+        .with_panel(timeseries_panel("Export failures", "Items/s exporters failed to send or to queue.", ITEMS_PER_S,
                                      _per_signal(d.COLLECTOR_SEND_FAILED, "exporter", "send ", "send_")
                                      + _per_signal(d.COLLECTOR_ENQUEUE_FAILED, "exporter", "enqueue ", "enqueue_"),
                                      w=8, links=False))
         .with_panel(timeseries_panel("Exporter queue fill", "Queue size / capacity per exporter.", PERCENT,
                                      [prom(fill, "{{exporter}} {{data_type}}")], w=12, links=False))
-        .with_panel(timeseries_panel("Sent per exporter", "Items/s exporters delivered.", "short",
+        .with_panel(timeseries_panel("Sent per exporter", "Items/s exporters delivered.", ITEMS_PER_S,
                                      _per_signal(d.COLLECTOR_SENT, "exporter"), w=12, links=False))
         .with_row(db.Row("SDKs"))
         .with_panel(timeseries_panel("SDK drops by reason", "Items/s dropped inside SDKs, by signal and reason.",
-                                     "short", [prom(f"sum by (job, signal, reason) (rate({d.SDK_DROPPED}"
+                                     ITEMS_PER_S, [prom(f"sum by (job, signal, reason) (rate({d.SDK_DROPPED}"
                                                     "[$__rate_interval]))", "{{job}} {{signal}} {{reason}}")],
                                      w=24, links=False))
     )
