@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 import time
 import uuid
@@ -77,12 +78,21 @@ def alerting_stack(stack, sinks, tmp_path_factory):
 
 
 def test_rendered_alertmanager_config_is_private(stack, alerting_stack):
-    """It holds the webhook URL resolved from an env var: 0600, never world-readable."""
+    """The stack's renderings of our config: valid for amtool and promtool; the Alertmanager file
+    holds the webhook URL resolved from an env var, so it is 0600."""
     configs = list(stack.state_dir.rglob("alertmanager.yml"))
     assert configs, "no rendered alertmanager.yml in the state dir"
     for path in configs:
         assert path.stat().st_mode & 0o777 == 0o600, f"{path}: {oct(path.stat().st_mode & 0o777)}"
         assert "token=from-env" in path.read_text()
+        res = subprocess.run(["/usr/bin/amtool", "check-config", str(path)], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stdout + res.stderr
+    rules = [p for p in stack.state_dir.rglob("vibes-*.yml") if p.parent.name == "rules"]
+    assert {p.name for p in rules} >= {"vibes-recording.yml", "vibes-alerts.yml"}
+    res = subprocess.run(["/usr/bin/promtool", "check", "rules", *map(str, rules)], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "live-budget" in "".join(p.read_text() for p in rules)
 
 
 def _file_alerts(stack) -> list[dict]:
