@@ -64,3 +64,18 @@ def test_errors_name_the_key(section, message):
         validate(section)
     assert message in str(err.value)
     assert isinstance(err.value, ValueError)
+
+
+def test_the_stack_example_alerting_block_validates():
+    """stack/stack.example.yaml shows an alerting block (commented out): it must stay valid."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).resolve().parents[3] / "stack" / "stack.example.yaml").read_text()
+    block = text[text.index("# alerting:"):]
+    lines = [re.sub(r"^# ?", "", line) for line in block.splitlines() if line.startswith("#")]
+    cfg = validate(yaml.safe_load("\n".join(lines))["alerting"])
+    assert [b.period for b in cfg.budgets] == ["day", "month"]
+    assert {c.type for c in cfg.channels} == {"file", "slack", "email"}
