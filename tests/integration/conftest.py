@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,41 @@ class LiveStack:
         req = urllib.request.Request(self.prometheus_url + "/-/reload", method="POST")
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert resp.status == 200, f"prometheus reload answered {resp.status}"
+
+
+# Several test dirs have a conftest.py, and each import replaces sys.modules["conftest"]: while
+# an integration test runs, `from conftest import poll` (even inside a test) means THIS file.
+_displaced: list = []
+_THIS_MODULE = sys.modules[__name__]  # captured now: the name "conftest" is taken over later
+
+
+def _claim_conftest_name() -> None:
+    _displaced.append(sys.modules.get("conftest"))
+    sys.modules["conftest"] = _THIS_MODULE
+
+
+def _release_conftest_name() -> None:
+    previous = _displaced.pop() if _displaced else None
+    if previous is not None:
+        sys.modules["conftest"] = previous
+
+
+def pytest_collectstart(collector):  # test modules here import from conftest at collection
+    if isinstance(collector, pytest.Module):
+        _claim_conftest_name()
+
+
+def pytest_collectreport(report):
+    if report.nodeid.endswith(".py"):
+        _release_conftest_name()
+
+
+def pytest_runtest_setup(item):
+    _claim_conftest_name()
+
+
+def pytest_runtest_teardown(item, nextitem):
+    _release_conftest_name()
 
 
 @pytest.fixture(scope="session")
