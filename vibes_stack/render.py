@@ -237,7 +237,8 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     comps["prometheus"] = ComponentPlan(
         "prometheus", [binaries["prometheus"], f"--config.file={prom_cfg}",
                        f"--storage.tsdb.path={st.data / 'prometheus'}",
-                       f"--storage.tsdb.retention.time={_prom_duration(cfg['retention']['metrics'])}",
+                       # Prometheus takes ms/s/m/h/d/w/y durations: exactly the stack config's syntax
+                       f"--storage.tsdb.retention.time={cfg['retention']['metrics']}",
                        f"--web.listen-address={listen}:{ports['prometheus']}",
                        "--web.enable-lifecycle", "--enable-feature=exemplar-storage"],
         health_url=f"http://{host}:{ports['prometheus']}/-/ready",
@@ -263,10 +264,6 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     for c in comps.values():
         c.cwd = c.cwd or str(st.root)
     return StackPlan("native", str(st.root), comps, notices)
-
-
-def _prom_duration(value: str) -> str:
-    return value  # Prometheus accepts ms/s/m/h/d/w/y, exactly our syntax
 
 
 def _native_grafana(cfg: dict[str, Any], st: paths.StateLayout, binary: str, host: str,
