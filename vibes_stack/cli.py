@@ -62,7 +62,7 @@ def _dispatch(args) -> int:
         t0 = time.monotonic()
         prep = _prepare(args)
         print(f"mode: {prep.mode}; state: {prep.state.root}", flush=True)
-        result = deploy.apply(prep, "up")
+        result = deploy.apply(prep, "up", progress=binaries.say)
         if args.verbose:
             print(result.pyinfra_output)
         _print_changes(result)
@@ -104,8 +104,8 @@ def _print_changes(result: deploy.DeployResult) -> None:
     if not result.changed:
         print("no changes: every component already runs with its current config")
         return
-    for path in result.changed_files:
-        print(f"  changed  {path}")
+    if result.changed_files:  # each was listed as it was written (✓ lines above)
+        print(f"  {len(result.changed_files)} config file(s) changed")
     for verb, names in (("started", result.started), ("restarted", result.restarted), ("stopped", result.stopped)):
         if names:
             print(f"  {verb}: {', '.join(names)}")

@@ -103,7 +103,9 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
             "grafana_password_file": str(st.secrets / "grafana_admin_password")}
 
 
-def run_pyinfra(doc: dict[str, Any], *, dry: bool = False) -> tuple[int, str]:
+def run_pyinfra(doc: dict[str, Any], *, dry: bool = False,
+                progress: Callable[[str], None] | None = None) -> tuple[int, str]:
+    """Run stack/deploy.py through the pyinfra CLI; ``progress`` gets one line per changing operation."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="vibes-stack-doc-", delete=False) as fh:
         json.dump(doc, fh)
         doc_path = fh.name
@@ -115,8 +117,18 @@ def run_pyinfra(doc: dict[str, Any], *, dry: bool = False) -> tuple[int, str]:
         env = {**os.environ, "VIBES_STACK_DOC": doc_path,
                "PYTHONPATH": os.pathsep.join([str(paths.REPO_ROOT), str(paths.STACK_DIR),
                                               os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-        proc = subprocess.run(argv, cwd=paths.STACK_DIR, env=env, capture_output=True, text=True)
-        return proc.returncode, proc.stdout + proc.stderr
+        proc = subprocess.Popen(argv, cwd=paths.STACK_DIR, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, bufsize=1)
+        lines: list[str] = []
+        operation = ""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("--> Starting operation: "):
+                operation = line.split(": ", 1)[1].strip()
+            elif progress and operation and line.strip() == "[@local] Success":
+                progress(f"  ✓ {operation}")
+        return proc.wait(), "".join(lines)
     finally:
         os.unlink(doc_path)
 
@@ -154,10 +166,10 @@ def _snapshot(prep: Prepared) -> dict[str, Any]:
     return {"files": files, "pids": pids}
 
 
-def apply(prep: Prepared, action: str = "up") -> DeployResult:
+def apply(prep: Prepared, action: str = "up", *, progress: Callable[[str], None] | None = None) -> DeployResult:
     """Run the deploy and report what actually changed (observed, not predicted)."""
     before = _snapshot(prep)
-    rc, output = run_pyinfra(document(prep, action))
+    rc, output = run_pyinfra(document(prep, action), progress=progress)
     after = _snapshot(prep)
     result = DeployResult(pyinfra_output=output)
     result.changed_files = [p for p in after["files"] if after["files"][p] != before["files"].get(p)]
