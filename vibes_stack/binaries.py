@@ -88,6 +88,8 @@ def find(component: str, explicit: dict[str, str] | None = None) -> tuple[str | 
     cached = cache_path(component)
     if _executable(cached):
         return str(cached), "cache"
+    if component == "prometheus" and _executable(prometheus_go_cache_path()):
+        return str(prometheus_go_cache_path()), "cache (Go build)"
     return None, "missing"
 
 
@@ -121,7 +123,13 @@ def _predicted(component: str) -> str:
 
 def _obtain(component: str, out: Callable[[str], None]) -> tuple[str, str]:
     if component in ("prometheus", "alertmanager"):
-        _apt_install(out)
+        try:
+            _apt_install(out)
+        except BinaryError as exc:
+            if component != "prometheus":
+                raise
+            out(f"[prometheus] Debian package unavailable ({exc}); building from the Go module proxy")
+            return str(build_prometheus(out)), "built"
         found = _on_path(component)
         if found:
             return found, "Debian package"
@@ -177,6 +185,38 @@ def build_jaeger(out: Callable[[str], None] = say) -> Path:
         _run([go, "get", "-tool", f"{pkg}@{v['go_module_version']}"], "jaeger: fetch", out, env=env, cwd=tmp)
         _run([go, "build", "-v", "-ldflags=-s -w", "-o", "jaeger", pkg], "jaeger: build", out, env=env, cwd=tmp)
         _install(Path(tmp) / "jaeger", target)
+    return target
+
+
+def prometheus_go_cache_path() -> Path:
+    v = versions()["prometheus"]
+    return paths.cache_bin_dir() / f"prometheus-go-{v['go_module_version']}" / "prometheus"
+
+
+def build_prometheus(out: Callable[[str], None] = say) -> Path:
+    """Prometheus from its own module tree: `go mod download` it, build ./cmd/prometheus there,
+    so its go.mod/go.sum (and any replace/exclude) apply exactly."""
+    v = versions()["prometheus"]
+    target = prometheus_go_cache_path()
+    go = _go()
+    # GOWORK=off: the module ships a go.work naming sub-modules that are not in its zip
+    env = {**os.environ, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}", "GOWORK": "off"}
+    with tempfile.TemporaryDirectory(prefix="vibes-build-prometheus-") as tmp:
+        listing = Path(tmp) / "download.json"
+        with open(listing, "w") as fh:
+            proc = subprocess.run([go, "mod", "download", "-json", f"{v['go_module']}@{v['go_module_version']}"],
+                                  stdout=fh, env=env, cwd=tmp)
+        if proc.returncode != 0:
+            raise BinaryError(f"prometheus: go mod download failed:\n{listing.read_text()[-2000:]}")
+        import json
+        src_dir = json.loads(listing.read_text())["Dir"]
+        src = Path(tmp) / "src"
+        shutil.copytree(src_dir, src)
+        for p in [src, *src.rglob("*")]:  # the module cache is read-only
+            p.chmod(p.stat().st_mode | 0o200)
+        _run([go, "build", "-v", "-ldflags=-s -w", "-o", "prometheus", "./cmd/prometheus"],
+             "prometheus: build", out, env=env, cwd=src)
+        _install(src / "prometheus", target)
     return target
 
 
