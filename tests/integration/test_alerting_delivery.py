@@ -229,9 +229,16 @@ def test_real_alertmanager_inhibits_and_routes_as_rendered(stack, alerting_stack
         alerts = http_json(f"{stack.alertmanager_url}/api/v2/alerts")
         mine = {(a["labels"]["alertname"], a["labels"]["severity"], a["labels"].get("gen_ai_request_model", "")):
                 a for a in alerts if a["labels"].get("job") == job or a["labels"].get("budget") == f"b-{job}"}
-        return mine if len(mine) == 6 and all(a["status"]["state"] != "unprocessed" for a in mine.values()) else None
+        if len(mine) != 6 or any(a["status"]["state"] == "unprocessed" for a in mine.values()):
+            return None
+        # The inhibitor learns about source alerts asynchronously (it subscribes to the alert
+        # store), so an alert can be "active" a moment before its inhibition is known: wait until
+        # the expected sources have been seen, then check every verdict below.
+        sources_seen = (mine[("LLMErrorRateHigh", "warning", "m1")]["status"]["inhibitedBy"]
+                        and mine[("CostBudgetForecastExceeded", "warning", "")]["status"]["inhibitedBy"])
+        return mine if sources_seen else None
 
-    mine = poll(state, timeout=30, what="the synthetic alerts processed by Alertmanager")
+    mine = poll(state, timeout=30, what="the synthetic alerts processed by Alertmanager, inhibitions applied")
     assert mine[("LLMErrorRateHigh", "warning", "m1")]["status"]["inhibitedBy"], "critical must mute its warning"
     assert not mine[("LLMErrorRateHigh", "warning", "m2")]["status"]["inhibitedBy"], "another model stays visible"
     assert not mine[("LLMErrorRateHigh", "critical", "m1")]["status"]["inhibitedBy"]
