@@ -56,8 +56,9 @@ def parse_time(text: str, option: str = "time", now: float | None = None) -> flo
 
 
 def period_start(period: str, now: datetime | None = None) -> datetime | None:
-    """Start of today / this week (Monday) / this month in local time; None for all time."""
-    now = now or datetime.now().astimezone()
+    """Start of today / this week (Monday) / this month as UTC calendar periods — the same
+    periods the budget rules and dashboards use, so every "cost today" agrees; None for all time."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "today":
         return midnight

@@ -8,7 +8,7 @@ a price is reported as unpriced, never as $0."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import click
@@ -32,7 +32,7 @@ TRACE_DIMENSIONS = {"session": n.VIBES_SESSION_ID, "user": n.VIBES_USER_ID}
 
 
 def period_window_s(period: str, now: datetime | None = None) -> int:
-    now = now or datetime.now().astimezone()
+    now = now or datetime.now(timezone.utc)
     start = period_start(period, now)
     return _ALL_TIME_S if start is None else max(1, int((now - start).total_seconds()))
 
@@ -40,7 +40,7 @@ def period_window_s(period: str, now: datetime | None = None) -> int:
 def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tuple[str, ...],
                      filters: dict[str, str | None]) -> dict[str, Any]:
     sel = q.matchers(filters)
-    now = datetime.now().astimezone()
+    now = datetime.now(timezone.utc)
     out: dict[str, Any] = {"source": f"Prometheus {prom.url} ({n.COST.prom}, {n.UNPRICED_REQUESTS.prom})",
                            "periods": {}}
     for period in periods:
@@ -83,7 +83,7 @@ def trace_costs(jaeger: JaegerClient, dim: str | None, *, session: str | None, u
 
 @click.command()
 @click.option("--period", "periods", multiple=True, type=click.Choice(PERIODS),
-              help="today, week (since Monday), month, all (repeatable; default all four).")
+              help="today, week (since Monday), month — UTC calendar periods, as budgets and dashboards use — or all (repeatable; default all four).")
 @click.option("--by", "dims", multiple=True,
               type=click.Choice(PROM_DIMENSIONS + tuple(TRACE_DIMENSIONS)),
               help="Break down by model, agent, cost_center (Prometheus) or session, user (traces).")

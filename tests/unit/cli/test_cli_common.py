@@ -32,7 +32,14 @@ def test_times():
         parse_time("yesterday-ish", "--since")
 
 
-def test_period_start_is_local_midnight_monday_first_of_month():
+def test_period_start_is_utc_midnight_even_for_a_local_clock_ahead_of_utc():
+    from datetime import timedelta, timezone
+    local = datetime(2026, 11, 26, 1, 15, tzinfo=timezone(timedelta(hours=5)))  # 2026-11-25 20:15 UTC
+    assert period_start("today", local) == datetime(2026, 11, 25, tzinfo=timezone.utc)
+    assert period_start("week", local) == datetime(2026, 11, 23, tzinfo=timezone.utc)
+
+
+def test_period_start_is_midnight_monday_first_of_month():
     now = datetime(2026, 11, 26, 9, 15).astimezone()  # Thursday
     assert period_start("today", now).hour == 0 and period_start("today", now).day == 26
     assert period_start("week", now).day == 23  # Monday
