@@ -26,6 +26,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from vibes_sdk import names
 from vibes_sdk._internal import guard
 from vibes_sdk._internal import runtime as _rt
+from vibes_sdk.logs import emit_session_summary
 
 T = TypeVar("T")
 _MAX_ID_LEN = 256
@@ -138,13 +139,24 @@ class SessionScope(_Scope):
 
     def _on_enter(self) -> None:
         self._started = time.monotonic()
-        _rt.STATE.inst.session_active.add(1, _cc_labels(self.context))  # type: ignore[union-attr]
+        st = _rt.STATE
+        st.inst.session_active.add(1, _cc_labels(self.context))  # type: ignore[union-attr]
+        st.tracker.open_session(self.session_id)  # type: ignore[union-attr]
 
     def _on_exit(self, error: BaseException | None) -> None:
-        inst = _rt.STATE.inst  # type: ignore[union-attr]
+        st = _rt.STATE
+        duration = time.monotonic() - self._started
+        try:
+            # The summary first: a metrics failure must not lose the session's cost record.
+            totals = st.tracker.close_session(self.session_id)  # type: ignore[union-attr]
+            if totals is not None:  # None: an outer scope with the same id is still open
+                emit_session_summary(st.logger_provider, self.context, totals,  # type: ignore[union-attr]
+                                     duration, error)
+        except Exception as exc:  # noqa: BLE001
+            guard.suppressed("session.summary", exc, "logs")
         labels = _cc_labels(self.context)
-        inst.session_active.add(-1, labels)
-        inst.session_duration.record(time.monotonic() - self._started, labels)
+        st.inst.session_active.add(-1, labels)  # type: ignore[union-attr]
+        st.inst.session_duration.record(duration, labels)  # type: ignore[union-attr]
 
     def record_event(self, name: Any = "event", **fields: Any) -> None:
         """Count one session event; also logged as an event record with the context."""

@@ -18,7 +18,7 @@ import json
 import re
 import threading
 import time as _time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Iterable, Mapping, NamedTuple
 
@@ -46,6 +46,8 @@ class Price:
     tiers: tuple[tuple[int, Rates], ...] = ()  # (input tokens above which it applies, rates)
 
     def rates_for(self, input_tokens: int) -> Rates:
+        if not self.tiers:
+            return self.base
         chosen = self.base
         for threshold, rates in self.tiers:  # sorted ascending
             if input_tokens > threshold:
@@ -194,6 +196,21 @@ class PriceTable:
 
 
 # --------------------------------------------------------------- CostTracker
+@dataclass
+class SessionTotals:
+    """What one open session has spent so far (fed by the same record() as every total)."""
+
+    cost_usd: float = 0.0
+    llm_calls: int = 0
+    unpriced_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+    reasoning_tokens: int = 0
+    _open: int = field(default=0, repr=False, compare=False)  # scopes open with this id
+
+
 class CostTracker:
     """In-process cost view: totals today / this week / this month / all time, by model, session, agent."""
 
@@ -205,19 +222,57 @@ class CostTracker:
         self._by_agent: dict[str, float] = {}
         self._unpriced_calls = 0
         self._day, self._day_checked = _dt.date.today(), 0.0
+        # Only sessions open in this process get totals: a session id seen on a call whose
+        # session scope lives elsewhere (propagated context) must not grow memory forever.
+        self._open_sessions: dict[str, SessionTotals] = {}
 
     def record(self, cost: float | None, *, model: str | None, session_id: str | None = None,
-               agent_name: str | None = None, when: _dt.date | None = None) -> None:
+               agent_name: str | None = None, when: _dt.date | None = None,
+               usage: Usage | None = None) -> None:
         day = when or self._today()
         with self._lock:
+            totals = self._open_sessions.get(session_id) if session_id and self._open_sessions else None
+            if totals is not None:
+                totals.llm_calls += 1
+                if cost is None:
+                    totals.unpriced_calls += 1
+                else:
+                    totals.cost_usd += cost
+                if usage is not None:
+                    totals.input_tokens += usage.input_tokens
+                    totals.output_tokens += usage.output_tokens
+                    totals.cache_read_tokens += usage.cache_read_tokens
+                    totals.cache_creation_tokens += usage.cache_creation_tokens
+                    totals.reasoning_tokens += usage.reasoning_tokens
             if cost is None:
                 self._unpriced_calls += 1
                 return
             self._by_day[day] = self._by_day.get(day, 0.0) + cost
-            for table, key in ((self._by_model, model), (self._by_session, session_id),
-                               (self._by_agent, agent_name)):
-                if key:
-                    table[key] = table.get(key, 0.0) + cost
+            # straight-line, not a loop over (table, key) pairs: this runs on every LLM call
+            if model:
+                self._by_model[model] = self._by_model.get(model, 0.0) + cost
+            if session_id:
+                self._by_session[session_id] = self._by_session.get(session_id, 0.0) + cost
+            if agent_name:
+                self._by_agent[agent_name] = self._by_agent.get(agent_name, 0.0) + cost
+
+    def open_session(self, session_id: str) -> None:
+        """Start per-session totals (re-entering an open id shares its totals)."""
+        with self._lock:
+            totals = self._open_sessions.setdefault(session_id, SessionTotals())
+            totals._open += 1
+
+    def close_session(self, session_id: str) -> SessionTotals | None:
+        """The session's totals when its last open scope closes (then forgotten), else None."""
+        with self._lock:
+            totals = self._open_sessions.get(session_id)
+            if totals is None:
+                return None
+            totals._open -= 1
+            if totals._open > 0:
+                return None
+            del self._open_sessions[session_id]
+            return totals
 
     def _today(self) -> _dt.date:
         """date.today(), re-read at most once a second (it is on every LLM call's path)."""

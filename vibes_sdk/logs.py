@@ -9,8 +9,12 @@ the vibes context fields.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from opentelemetry._logs import LogRecord, SeverityNumber
+
+from vibes_sdk import names
 from vibes_sdk._internal.loghandler import RESERVED, severity_number
 
 #: Python level → (OTel SeverityNumber, SeverityText). Levels in between map to the
@@ -67,3 +71,42 @@ class FieldLogger:
 
 def get_logger(name: Any = None) -> FieldLogger:
     return FieldLogger(logging.getLogger(None if name is None else str(name)))
+
+
+# ------------------------------------------------------------ session summary
+_SUMMARY_SCOPE = "vibes_sdk.session"
+
+
+def session_summary_attributes(context: Any, totals: Any, duration_s: float,
+                               error: BaseException | None) -> dict[str, Any]:
+    """Attributes of the ``vibes.session.summary`` record (context + the session's totals)."""
+    attrs: dict[str, Any] = dict(context.attributes)
+    attrs.update({
+        names.LOG_EVENT_NAME: names.VIBES_EVENT_SESSION_SUMMARY,
+        names.VIBES_COST_USD: float(totals.cost_usd),
+        names.VIBES_SESSION_LLM_CALLS: totals.llm_calls,
+        names.VIBES_SESSION_UNPRICED_CALLS: totals.unpriced_calls,
+        names.GEN_AI_USAGE_INPUT_TOKENS: totals.input_tokens,
+        names.GEN_AI_USAGE_OUTPUT_TOKENS: totals.output_tokens,
+        names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: totals.cache_read_tokens,
+        names.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: totals.cache_creation_tokens,
+        names.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: totals.reasoning_tokens,
+        names.VIBES_SESSION_DURATION_SECONDS: max(0.0, float(duration_s)),
+    })
+    if totals.unpriced_calls:
+        attrs[names.VIBES_COST_UNPRICED] = True  # the cost above is a lower bound
+    if error is not None:
+        attrs[names.ERROR_TYPE] = type(error).__qualname__
+    return attrs
+
+
+def emit_session_summary(logger_provider: Any, context: Any, totals: Any, duration_s: float,
+                         error: BaseException | None) -> None:
+    """One OTLP log record for a closed session; queued by the log pipeline, never raises."""
+    attrs = session_summary_attributes(context, totals, duration_s, error)
+    logger_provider.get_logger(_SUMMARY_SCOPE).emit(LogRecord(
+        timestamp=time.time_ns(),
+        severity_number=SeverityNumber.WARN if error is not None else SeverityNumber.INFO,
+        severity_text="WARN" if error is not None else "INFO",
+        body=names.VIBES_EVENT_SESSION_SUMMARY, attributes=attrs,
+        event_name=names.VIBES_EVENT_SESSION_SUMMARY))

@@ -301,3 +301,14 @@ __all__ = [n for n in dir() if n.isupper() or n in {"Instrument", "span_name", "
 VIBES_TASK_INFERENCE_CALLS = "vibes.task.inference_calls"
 VIBES_TASK_TOOL_CALLS = "vibes.task.tool_calls"
 __all__ += ["VIBES_TASK_INFERENCE_CALLS", "VIBES_TASK_TOOL_CALLS"]
+
+# --- session summary event (one OTLP log record per closed session; per-session and
+# per-user cost come from these logs, never from metric labels — BRIEF §3)
+#: ``event.name`` of the record emitted when a ``session(...)`` closes.
+VIBES_EVENT_SESSION_SUMMARY = "vibes.session.summary"
+#: Summary attributes besides the context, cost (VIBES_COST_USD) and token usage keys.
+VIBES_SESSION_LLM_CALLS = "vibes.session.llm_calls"
+VIBES_SESSION_UNPRICED_CALLS = "vibes.session.unpriced_calls"
+VIBES_SESSION_DURATION_SECONDS = "vibes.session.duration_seconds"
+__all__ += ["VIBES_EVENT_SESSION_SUMMARY", "VIBES_SESSION_LLM_CALLS",
+            "VIBES_SESSION_UNPRICED_CALLS", "VIBES_SESSION_DURATION_SECONDS"]

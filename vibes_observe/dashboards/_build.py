@@ -21,6 +21,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models.dashboard import (
     DashboardLinkType,
     DataSourceRef,
+    DataTransformerConfig,
     VariableOption,
     VariableRefresh,
     VariableSort,
@@ -28,6 +29,7 @@ from grafana_foundation_sdk.models.dashboard import (
 
 from vibes_observe import datasources as ds
 from vibes_observe.alerting import defaults as d
+from vibes_sdk import names
 
 TAG = "vibes"
 PROM = DataSourceRef(type_val="prometheus", uid=ds.PROMETHEUS_UID)
@@ -95,8 +97,40 @@ def prom(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A", 
     return q
 
 
-def logql(expr: str, ref: str = "A") -> loki_builder.Dataquery:
-    return loki_builder.Dataquery().expr(expr).ref_id(ref).datasource(LOKI).range(True)
+def logql(expr: str, ref: str = "A", *, instant: bool = False) -> loki_builder.Dataquery:
+    q = loki_builder.Dataquery().expr(expr).ref_id(ref).datasource(LOKI)
+    return q.instant(True).range(False) if instant else q.range(True)
+
+
+#: LogQL selector of the SDK's session summary events (one per closed session) in $service.
+SESSION_SUMMARIES = (f'{{service_name=~"$service"}} | {names.prom_label(names.LOG_EVENT_NAME)}'
+                     f'="{names.VIBES_EVENT_SESSION_SUMMARY}"')
+
+
+def session_cost_by(attribute: str) -> str:
+    """LogQL: USD per value of ``attribute`` summed over the summaries closed in the range.
+
+    Loki 3 keeps OTLP log attributes as structured metadata, dots turned to underscores."""
+    return (f"sum by ({names.prom_label(attribute)}) (sum_over_time({SESSION_SUMMARIES} "
+            f"| unwrap {names.prom_label(names.VIBES_COST_USD)} | __error__=\"\" [$__range]))")
+
+
+def loki_cost_table(title: str, description: str, attribute: str, column: str, *, w: int = 12,
+                    h: int = 8) -> table.Panel:
+    """Table of session-summary cost per ``attribute`` (instant query over the dashboard range)."""
+    panel = table_panel(title, description, USD, [logql(session_cost_by(attribute), instant=True)],
+                        w=w, h=h, links=False, datasource=LOKI)
+    label = names.prom_label(attribute)
+    return (panel.links([trace_link(), log_link(f' | {names.prom_label(names.LOG_EVENT_NAME)}'
+                                  f'="{names.VIBES_EVENT_SESSION_SUMMARY}"')])
+            # one frame per series from Loki: labels to columns, then one table
+            .with_transformation(DataTransformerConfig(id_val="labelsToFields", options={"mode": "columns"}))
+            .with_transformation(DataTransformerConfig(id_val="merge", options={}))
+            .with_transformation(DataTransformerConfig(id_val="organize", options={
+                "excludeByName": {"Time": True},
+                "renameByName": {label: column, "Value #A": "Cost (USD)", "Value": "Cost (USD)"}}))
+            .with_transformation(DataTransformerConfig(id_val="sortBy", options={
+                "sort": [{"field": "Cost (USD)", "desc": True}]})))
 
 
 def _explore_url(datasource: DataSourceRef, query: dict[str, Any]) -> str:

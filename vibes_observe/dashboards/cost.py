@@ -15,11 +15,14 @@ from vibes_sdk import names
 from vibes_observe.alerting import defaults as d
 from vibes_observe.alerting import promql
 from vibes_observe.dashboards._build import (
-    COUNT, JAEGER, MODEL_SEL, PERCENT, USD, JaegerQuery, bar_panel, dashboard, prom, sel, stat_panel,
-    table_panel, timeseries_panel,
+    COUNT, JAEGER, MODEL_SEL, PERCENT, USD, JaegerQuery, bar_panel, dashboard, loki_cost_table, prom, sel,
+    stat_panel, table_panel, timeseries_panel,
 )
 
 UID = "vibes-cost"
+SESSION_NOTE = (f"USD from the SDK's {names.VIBES_EVENT_SESSION_SUMMARY} log records (Loki) of the sessions "
+                "that CLOSED in the time range (open sessions appear when they close; a session is counted "
+                "in the range where it closed). Calls to unpriced models are not included.")
 R = "[$__range]"
 ALL_TIME = "[3650d]"  # everything Prometheus still retains
 SHORT, LONG = d.THRESHOLDS["budget_forecast"]["short_window"], d.THRESHOLDS["budget_forecast"]["long_window"]
@@ -100,11 +103,20 @@ def build() -> db.Dashboard:
                               "not $0). Add the model to the SDK price table.", COUNT,
                               f"sum by ({d.MODEL}) (sum_over_time({d.LEDGER_UNPRICED}{ms}{R}))",
                               f"{{{{{d.MODEL}}}}}", w=24))
-        .with_row(db.Row("Sessions and users (from traces)"))
+        .with_row(db.Row("Sessions and users (session summaries in Loki; traces)"))
+        .with_panel(loki_cost_table(
+            "Cost by session", SESSION_NOTE + " Sum per session id.",
+            names.VIBES_SESSION_ID, "Session"))
+        .with_panel(loki_cost_table(
+            "Cost by user", SESSION_NOTE + " Sum per user id (sessions without a user id form one "
+            "row with an empty user).", names.VIBES_USER_ID, "User"))
         .with_panel(text.Panel().title("Cost per session and per user").description(
             "Why per-session and per-user cost is not a metric, and where to get it.").span(8).height(8).content(
-            "Session and user ids are never metric labels (unbounded cardinality). Per-session and per-user "
-            f"cost is the sum of `{names.VIBES_COST_USD}` on the inference spans of their traces:\n\n"
+            "Session and user ids are never metric labels (unbounded cardinality). The tables above sum the "
+            f"`{names.VIBES_EVENT_SESSION_SUMMARY}` log record the SDK emits once when a session closes "
+            f"(its `{names.VIBES_COST_USD}`), so sessions still open are not in them yet. From traces "
+            f"(sum of `{names.VIBES_COST_USD}` on inference spans, open sessions included, sampled-out "
+            "traces missing):\n\n"
             "```\nvibes observe cost --by session --since 24h\nvibes observe cost --by user --since 7d\n```\n\n"
             "The table lists the traces of the selected service; open one to see each call's cost."))
         .with_panel(table_panel("Traces with cost", "Recent traces of the selected service (Jaeger); each "

@@ -9,13 +9,16 @@ from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
 from vibes_observe.dashboards._build import (
-    COUNT, JAEGER, LOKI, SECONDS, JaegerQuery, dashboard, log_link, logql, prom, sel, stat_panel, table_panel,
+    COUNT, JAEGER, LOKI, SECONDS, JaegerQuery, dashboard, log_link, logql, loki_cost_table, prom, sel, stat_panel, table_panel,
     timeseries_panel, trace_link,
 )
 
 UID = "vibes-sessions"
 R = "[$__range]"
 SESSION_TAG = f"{names.VIBES_SESSION_ID}=$session"
+COST_NOTE = (f"USD from the {names.VIBES_EVENT_SESSION_SUMMARY} log record the SDK emits when a session "
+             "closes: covers sessions that CLOSED in the time range only (open sessions appear when they "
+             "close). Calls to unpriced models are not included.")
 SESSION_LOG_FILTER = f' | {names.prom_label(names.VIBES_SESSION_ID)}="$session"'
 
 
@@ -44,6 +47,10 @@ def build() -> db.Dashboard:
             "Session duration p50 / p95", "Duration of closed sessions.", SECONDS,
             [prom(f"histogram_quantile({q}, sum by (le) (rate({names.SESSION_DURATION.prom_bucket}{cc}"
                   f"[$__rate_interval])))", f"p{q * 100:g}", ref=f"p{q * 100:g}") for q in (0.5, 0.95)]))
+        .with_row(db.Row("Cost of closed sessions (session summaries in Loki)"))
+        .with_panel(loki_cost_table("Cost by session", COST_NOTE + " Sum per session id.",
+                                    names.VIBES_SESSION_ID, "Session"))
+        .with_panel(loki_cost_table("Cost by user", COST_NOTE + " Sum per user id.", names.VIBES_USER_ID, "User"))
         .with_row(db.Row("Drill down (traces and logs)"))
         .with_panel(table_panel("Recent traces", "Latest traces of the selected service (Jaeger). Click a "
                                 "trace id to open it; copy its session id into the Session id box.", COUNT,

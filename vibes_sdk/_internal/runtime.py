@@ -253,12 +253,13 @@ class Runtime:
                             "vibes_sdk: no price for model %r: its calls are counted in %s "
                             "and marked %s=true, not priced at 0. Add it with price_file.",
                             model, names.UNPRICED_REQUESTS.name, names.VIBES_COST_UNPRICED)
-            self.tracker.record(None, model=None)
+            self.tracker.record(None, model=None, session_id=session_id, usage=usage)
             return None
         from vibes_sdk.cost import cost_usd
         cost = cost_usd(price, usage)
         self.inst.cost.add(cost, base)
-        self.tracker.record(cost, model=str(model), session_id=session_id, agent_name=agent_name)
+        self.tracker.record(cost, model=str(model), session_id=session_id, agent_name=agent_name,
+                            usage=usage)  # usage: per-session totals for the session summary
         return cost
 
     def emit_event(self, name: str, fields: Mapping[str, Any], ctx: Any) -> None:

@@ -13,6 +13,7 @@ import yaml
 
 from vibes_observe import datasources
 from vibes_observe.dashboards import DASHBOARDS, render
+from vibes_sdk import names
 
 REPO = Path(__file__).resolve().parents[3]
 EXPECTED_UIDS = {"overview": "vibes-overview", "cost": "vibes-cost", "models": "vibes-models",
@@ -167,7 +168,7 @@ def test_every_prometheus_query_parses_with_promtool(tmp_path):
 
 
 def test_jaeger_and_loki_queries_are_well_formed():
-    seen = {"jaeger": 0, "loki": 0}
+    seen = {"jaeger": 0, "loki": 0, "loki metric": 0}
     for slug in DASHBOARDS:
         for p in panels(slug):
             for t in p.get("targets", []):
@@ -179,5 +180,37 @@ def test_jaeger_and_loki_queries_are_well_formed():
                         assert re.fullmatch(r"[a-z_.]+=\$[a-z_]+", t["tags"])
                 elif uid == datasources.LOKI_UID:
                     seen["loki"] += 1
-                    assert re.fullmatch(r'\{service_name=~"\$service"\}( \| [a-z_]+="\$session")?', t["expr"])
-    assert seen["jaeger"] >= 3 and seen["loki"] >= 1
+                    if LOKI_METRIC.fullmatch(t["expr"]):
+                        seen["loki metric"] += 1
+                        assert t.get("instant") is True, f"{slug}/{p['title']}: a table over the range"
+                        assert t["expr"].count("(") == t["expr"].count(")")
+                    else:
+                        assert re.fullmatch(r'\{service_name=~"\$service"\}( \| [a-z_]+="\$session")?',
+                                            t["expr"]), f"{slug}/{p['title']}: {t['expr']}"
+    assert seen["jaeger"] >= 3 and seen["loki"] >= 5 and seen["loki metric"] >= 4
+
+
+# Loki 3 stores OTLP log attributes as structured metadata with dots turned to underscores
+# (https://grafana.com/docs/loki/latest/send-data/otel/): the summary event's attributes.
+_EVENT = f'{names.LOG_EVENT_NAME.replace(".", "_")}="{names.VIBES_EVENT_SESSION_SUMMARY}"'
+_COST = names.VIBES_COST_USD.replace(".", "_")
+LOKI_METRIC = re.compile(
+    r'sum by \((?P<by>[a-z_]+)\) \(sum_over_time\(\{service_name=~"\$service"\} \| '
+    + re.escape(_EVENT) + r" \| unwrap " + re.escape(_COST) + r' \| __error__="" \[\$__range\]\)\)')
+
+
+@pytest.mark.parametrize("slug", ["cost", "sessions"])
+def test_cost_by_session_and_user_come_from_session_summaries(slug):
+    by_title = {p["title"]: p for p in panels(slug)}
+    want = {"Cost by session": names.VIBES_SESSION_ID, "Cost by user": names.VIBES_USER_ID}
+    for title, attribute in want.items():
+        p = by_title[title]
+        assert p["type"] == "table" and p["datasource"]["uid"] == datasources.LOKI_UID
+        assert p["fieldConfig"]["defaults"]["unit"] == "currencyUSD"
+        assert "closed" in p["description"].lower(), "say that open sessions are not in it"
+        (t,) = p["targets"]
+        m = LOKI_METRIC.fullmatch(t["expr"])
+        assert m and m["by"] == attribute.replace(".", "_"), t["expr"]
+    if slug == "cost":
+        assert any(p["type"] == "table" and p["datasource"]["uid"] == datasources.JAEGER_UID
+                   for p in by_title.values()), "the traces table stays"
