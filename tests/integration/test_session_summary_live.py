@@ -1,0 +1,87 @@
+"""Session summaries through the real collector into the native log store: one record per
+closed session with its exact cost, and per-user sums (the log path behind the dashboards'
+"Cost by session" / "Cost by user" tables)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from importlib import resources
+
+import pytest
+from conftest import poll
+
+import vibes_sdk as vibes
+from vibes_observe.clients.logstore import LogStore
+from vibes_sdk import names
+
+PRICES = json.loads(resources.files("vibes_sdk").joinpath("data/prices.json").read_text())["models"]
+
+
+def per_m(tokens, price):
+    return tokens * price / 1_000_000
+
+
+GPT, MINI = PRICES["gpt-4o"], PRICES["gpt-4o-mini"]
+# session -> (user, calls (model, input, output, cache_read), expected USD written out from the price file)
+SESSIONS = {
+    "alice-1": ("alice", [("gpt-4o", 10_000, 2_000, 0), ("gpt-4o-mini", 50_000, 5_000, 0)],
+                per_m(10_000, GPT["input"]) + per_m(2_000, GPT["output"])
+                + per_m(50_000, MINI["input"]) + per_m(5_000, MINI["output"])),
+    "alice-2": ("alice", [("gpt-4o", 4_000, 1_000, 3_000)],
+                per_m(1_000, GPT["input"]) + per_m(3_000, GPT["cache_read"]) + per_m(1_000, GPT["output"])),
+    "bob-1": ("bob", [("gpt-4o-mini", 20_000, 4_000, 0), ("in-house-model-1", 700, 70, 0)],
+              per_m(20_000, MINI["input"]) + per_m(4_000, MINI["output"])),  # the in-house call is unpriced
+}
+
+
+@pytest.fixture
+def live_sdk(stack):
+    service = f"summary-live-{uuid.uuid4().hex[:8]}"
+    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
+               flush_interval=0.2, system_metrics=False)
+    yield service
+    vibes.shutdown(10)
+
+
+def test_session_summaries_land_in_the_native_log_store_with_exact_costs(stack, live_sdk):
+    service = live_sdk
+    run = uuid.uuid4().hex[:6]
+    for sid, (user, calls, _) in SESSIONS.items():
+        with vibes.session(f"{sid}-{run}", user_id=f"{user}-{run}", cost_center="live-cc"):
+            for model, i, o, cr in calls:
+                with vibes.llm_call(model=model, provider="openai") as call:
+                    call.record_usage(i, o, cache_read_tokens=cr)
+    assert vibes.flush(10)
+
+    store = LogStore(stack.log_dir)
+
+    def summaries():
+        found = [e for e in store.read_all() if e.service == service
+                 and e.attributes.get(names.LOG_EVENT_NAME) == names.VIBES_EVENT_SESSION_SUMMARY]
+        return found if len(found) >= len(SESSIONS) else None
+
+    found = poll(summaries, timeout=60, what=f"{len(SESSIONS)} session summaries in {stack.log_dir}")
+    by_session = {e.session_id: e.attributes for e in found}
+    assert len(found) == len(SESSIONS) == len(by_session), "exactly one summary per session"
+
+    per_user: dict[str, float] = defaultdict(float)
+    for sid, (user, calls, usd) in SESSIONS.items():
+        a = by_session[f"{sid}-{run}"]
+        assert a[names.VIBES_USER_ID] == f"{user}-{run}"
+        assert a[names.VIBES_COST_CENTER] == "live-cc"
+        assert a[names.VIBES_COST_USD] == pytest.approx(usd, rel=1e-9), sid
+        assert a[names.VIBES_SESSION_LLM_CALLS] == len(calls)
+        assert a[names.GEN_AI_USAGE_INPUT_TOKENS] == sum(c[1] for c in calls)
+        assert a[names.GEN_AI_USAGE_OUTPUT_TOKENS] == sum(c[2] for c in calls)
+        assert a[names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == sum(c[3] for c in calls)
+        per_user[a[names.VIBES_USER_ID]] += a[names.VIBES_COST_USD]
+    assert by_session[f"bob-1-{run}"][names.VIBES_SESSION_UNPRICED_CALLS] == 1
+    assert by_session[f"bob-1-{run}"][names.VIBES_COST_UNPRICED] is True
+
+    # per user: the sum the "Cost by user" table computes, against the price file
+    want_alice = SESSIONS["alice-1"][2] + SESSIONS["alice-2"][2]
+    assert per_user[f"alice-{run}"] == pytest.approx(want_alice, rel=1e-9)
+    assert per_user[f"bob-{run}"] == pytest.approx(SESSIONS["bob-1"][2], rel=1e-9)
+    assert want_alice > 0 and SESSIONS["bob-1"][2] > 0
