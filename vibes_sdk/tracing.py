@@ -21,7 +21,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 from vibes_sdk import names
 from vibes_sdk._internal import guard
 from vibes_sdk._internal import runtime as _rt
-from vibes_sdk.context import _CTX, _SWARM, _text
+from vibes_sdk.context import _CTX, _MAX_ID_LEN, _SWARM, _text
 from vibes_sdk.cost import Usage
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,14 +74,14 @@ class _Unit:
 
     _where = "unit"
     _signal = "traces"
-
-    def __init__(self) -> None:
-        self._span: Any = None
-        self._token: Any = None
-        self._start = 0.0
-        self._error: str | None = None
-        self._begun = False
-        self._st: Any = None
+    # Per-instance state starts as these class defaults (immutable values): creating a
+    # unit stores nothing it does not change, which matters on every LLM call.
+    _span: Any = None
+    _token: Any = None
+    _start = 0.0
+    _error: str | None = None
+    _begun = False
+    _st: Any = None
 
     def _begin(self, st: Any) -> None: ...
     def _end(self, st: Any, exc: BaseException | None) -> None: ...
@@ -158,44 +158,70 @@ class _Unit:
 
 
 # ------------------------------------------------------------------- llm_call
+# (operation, provider, model, context attributes) -> (span name, start attributes).
+# The start attributes of a call without extra attributes depend on nothing else, and
+# every call of a running agent repeats them: built once, shared read-only (the sampler
+# wraps them in a read-only proxy, the span copies them into its own attributes).
+_START: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
+
+
+def _llm_start(operation: str, provider: str | None, model: str | None,
+               ctx: Any) -> tuple[str, dict[str, Any]]:
+    attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: operation}
+    if provider:
+        attrs[names.GEN_AI_PROVIDER_NAME] = provider
+    if model:
+        attrs[names.GEN_AI_REQUEST_MODEL] = model
+    return names.span_name(operation, model), _stamp(attrs, ctx)
+
+
 class LLMCall(_Unit):
     """Handle of one inference call: record usage, response and timing on it."""
 
     _where = "llm_call"
+    # Defaults live on the class: an instance only stores what a call changes (hot path).
+    _in = _out = _cr = _cc = _rs = 0
+    _recorded = False
+    _foreign: tuple[Usage, ...] | list[Usage] = ()
+    _response_model: str | None = None
+    _response_id: str | None = None
+    _finish: list[str] | None = None
+    _ttfc: float | None = None
+    _llm_token: Any = None
+    _ctx: Any = None
+    cost_usd: float | None = None
 
     def __init__(self, model: Any, provider: Any, operation: Any, attributes: Any) -> None:
-        super().__init__()
-        self.model = _text(model)
-        self.provider = _text(provider)
-        self.operation = _text(operation) or names.OP_CHAT
+        self.model = model if type(model) is str and 0 < len(model) <= _MAX_ID_LEN else _text(model)
+        self.provider = provider if type(provider) is str and 0 < len(provider) <= _MAX_ID_LEN else _text(provider)
+        self.operation = (operation if operation is names.OP_CHAT else _text(operation)) or names.OP_CHAT
         self._extra = attributes if isinstance(attributes, dict) else None
-        self._in = self._out = self._cr = self._cc = self._rs = 0
-        self._recorded = False
-        self._foreign: list[Usage] = []
-        self._response_model: str | None = None
-        self._response_id: str | None = None
-        self._finish: list[str] | None = None
-        self._ttfc: float | None = None
-        self._llm_token: Any = None
-        self._ctx: Any = None
-        self.cost_usd: float | None = None
 
     def _begin(self, st: Any) -> None:
         ctx = self._ctx = _CTX.get()
         if self.model is None:
             self.model = ctx.model
-        attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: self.operation}
-        if self.provider:
-            attrs[names.GEN_AI_PROVIDER_NAME] = self.provider
-        if self.model:
-            attrs[names.GEN_AI_REQUEST_MODEL] = self.model
-        if self._extra:
+        if self._extra:  # extras sit between the call's own attributes and the context's
+            attrs: dict[str, Any] = {names.GEN_AI_OPERATION_NAME: self.operation}
+            if self.provider:
+                attrs[names.GEN_AI_PROVIDER_NAME] = self.provider
+            if self.model:
+                attrs[names.GEN_AI_REQUEST_MODEL] = self.model
             for k, v in self._extra.items():
                 if isinstance(k, str) and isinstance(v, (str, bool, int, float)):
                     attrs.setdefault(k, v)
-        _stamp(attrs, ctx)
-        self._span = st.tracer.start_span(names.span_name(self.operation, self.model),
-                                          kind=SpanKind.CLIENT, attributes=attrs)
+            name = names.span_name(self.operation, self.model)
+            _stamp(attrs, ctx)
+        else:
+            key = (self.operation, self.provider, self.model, ctx.attributes)
+            hit = _START.get(key)
+            if hit is None:
+                hit = _llm_start(self.operation, self.provider, self.model, ctx)
+                if len(_START) > 1024:  # bounded: models and contexts come from callers
+                    _START.clear()
+                _START[key] = hit
+            name, attrs = hit
+        self._span = st.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         self._llm_token = _CURRENT_LLM.set(self)
         task = _CURRENT_TASK.get()
         if task is not None:
@@ -260,7 +286,9 @@ class LLMCall(_Unit):
 
     def _adopt_foreign(self, usage: Usage, attrs: Any) -> None:
         """A foreign GenAI span ended inside this call (e.g. openai-v2 instrumentation)."""
-        self._foreign.append(usage)
+        if not self._foreign:
+            self._foreign = []
+        self._foreign.append(usage)  # type: ignore[union-attr]
         if self._response_model is None:
             self._response_model = _text(attrs.get(names.GEN_AI_RESPONSE_MODEL))
 
@@ -280,17 +308,17 @@ class LLMCall(_Unit):
         labels = st.model_labels(self.operation, self.provider, self.model, ctx.agent_name, ctx.cost_center)
         base, per_type = labels
         usage = Usage(self._in, self._out, self._cr, self._cc, self._rs)
-        cost = self.cost_usd = st.account(
-            operation=self.operation, provider=self.provider, model=self.model, usage=usage,
-            agent_name=ctx.agent_name, cost_center=ctx.cost_center, session_id=ctx.session_id,
-            price_model=self._response_model, labels=labels)
+        cost = self.cost_usd = st.account(  # positional: this is every call's path
+            self.operation, self.provider, self.model, usage, ctx.agent_name, ctx.cost_center,
+            ctx.session_id, self._response_model, labels)
         inst = st.inst
-        inst.token_usage.record(self._in, per_type[names.TOKEN_INPUT])
-        inst.token_usage.record(self._out, per_type[names.TOKEN_OUTPUT])
+        here = otel_context.get_current()  # what each record would look up itself: once, not 3×
+        inst.token_usage.record(self._in, per_type[names.TOKEN_INPUT], here)
+        inst.token_usage.record(self._out, per_type[names.TOKEN_OUTPUT], here)
         inst.op_duration.record(duration, base if self._error is None
-                                else {**base, names.ERROR_TYPE: self._error})
+                                else {**base, names.ERROR_TYPE: self._error}, here)
         if self._ttfc is not None:
-            inst.ttfc.record(self._ttfc, base)
+            inst.ttfc.record(self._ttfc, base, here)
         if self._span is None:
             return
         attrs: dict[str, Any] = {

@@ -30,6 +30,16 @@ assert set(_FIELDS.values()) == set(names.INSTRUMENTS), "every instrument in nam
 _CUMULATIVE = {names.TOKENS.name, names.COST.name, names.UNPRICED_REQUESTS.name, names.SDK_DROPPED.name}
 
 
+class LabelSet(dict):
+    """A metric label dict built once and reused: its counter key is computed here, not per add."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, labels: Mapping[str, Any]) -> None:
+        super().__init__(labels)
+        self.key = tuple(self.items())
+
+
 class CumulativeCounter:
     """An exact monotonic counter summed here and reported as cumulative observations.
 
@@ -47,7 +57,10 @@ class CumulativeCounter:
     def add(self, amount: float, attributes: Mapping[str, Any] | None = None) -> None:
         if not amount > 0:
             return
-        key = tuple(attributes.items()) if attributes else ()
+        if type(attributes) is LabelSet:
+            key = attributes.key  # cached label sets (every LLM call): no tuple per add
+        else:
+            key = tuple(attributes.items()) if attributes else ()
         with self._lock:
             entry = self._totals.get(key)
             if entry is None:

@@ -46,7 +46,7 @@ from vibes_sdk._internal.exporters import (
     CountingSpanExporter,
     count_queue_drops,
 )
-from vibes_sdk._internal.instruments import Instruments, views
+from vibes_sdk._internal.instruments import Instruments, LabelSet, views
 from vibes_sdk._internal.loghandler import OtelLogHandler, console_handler
 from vibes_sdk._internal.processors import (
     SDK_SCOPE,
@@ -54,7 +54,7 @@ from vibes_sdk._internal.processors import (
     GenAiAwareSampler,
 )
 from vibes_sdk.config import ObserveConfig
-from vibes_sdk.cost import CostTracker, PriceTable, Usage
+from vibes_sdk.cost import CostTracker, PriceTable, Usage, cost_usd
 
 STATE: Runtime | None = None
 COST_TRACKER = CostTracker()  # process-wide; exists before init so callers can hold it
@@ -215,8 +215,8 @@ class Runtime:
         hit = self._labels.get(key)
         if hit is not None:
             return hit
-        base = {k: str(v) for k, v in zip(names.MODEL_LABELS, key) if v is not None and v != ""}
-        per_type = {t: {**base, names.GEN_AI_TOKEN_TYPE: t} for t in (
+        base = LabelSet({k: str(v) for k, v in zip(names.MODEL_LABELS, key) if v is not None and v != ""})
+        per_type = {t: LabelSet({**base, names.GEN_AI_TOKEN_TYPE: t}) for t in (
             names.TOKEN_INPUT, names.TOKEN_OUTPUT, names.TOKEN_CACHE_READ,
             names.TOKEN_CACHE_CREATION, names.TOKEN_REASONING)}
         with self._labels_lock:
@@ -226,7 +226,7 @@ class Runtime:
         return base, per_type
 
     # -------------------------------------------------------- accounting
-    def account(self, *, operation: str, provider: Any, model: Any, usage: Usage,
+    def account(self, operation: str, provider: Any, model: Any, usage: Usage,
                 agent_name: Any, cost_center: Any, session_id: Any,
                 price_model: Any = None, labels: Any = None) -> float | None:
         """Exact vibes token/cost counters for one call (never the semconv histograms)."""
@@ -255,7 +255,6 @@ class Runtime:
                             model, names.UNPRICED_REQUESTS.name, names.VIBES_COST_UNPRICED)
             self.tracker.record(None, model=None, session_id=session_id, usage=usage)
             return None
-        from vibes_sdk.cost import cost_usd
         cost = cost_usd(price, usage)
         self.inst.cost.add(cost, base)
         self.tracker.record(cost, model=str(model), session_id=session_id, agent_name=agent_name,
