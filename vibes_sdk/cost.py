@@ -67,6 +67,9 @@ class Usage(NamedTuple):
 
 def cost_usd(price: Price, usage: Usage) -> float:
     r = price.rates_for(usage.input_tokens)
+    if not (usage.cache_read_tokens or usage.cache_creation_tokens or usage.reasoning_tokens):
+        # the common call: the zero terms below add exactly 0.0, so the result is identical
+        return (usage.input_tokens * r.input + usage.output_tokens * r.output) / 1_000_000
     cache_read = min(usage.cache_read_tokens, usage.input_tokens)
     cache_creation = min(usage.cache_creation_tokens, usage.input_tokens - cache_read)
     uncached = usage.input_tokens - cache_read - cache_creation
