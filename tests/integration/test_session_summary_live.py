@@ -85,3 +85,44 @@ def test_session_summaries_land_in_the_native_log_store_with_exact_costs(stack, 
     assert per_user[f"alice-{run}"] == pytest.approx(want_alice, rel=1e-9)
     assert per_user[f"bob-{run}"] == pytest.approx(SESSIONS["bob-1"][2], rel=1e-9)
     assert want_alice > 0 and SESSIONS["bob-1"][2] > 0
+
+
+def test_cli_fills_sessions_without_traces_from_their_summaries(stack, live_sdk):
+    """`vibes observe cost --by session|user`: traces first; a sampled-out session comes from its summary."""
+    from vibes_observe.clients.jaeger import JaegerClient
+    from vibes_observe.commands.cost import trace_costs
+
+    service, run = live_sdk, uuid.uuid4().hex[:6]
+    traced, hidden = f"traced-{run}", f"sampled-out-{run}"
+    with vibes.session(traced, user_id=f"dave-{run}"):
+        with vibes.llm_call(model="gpt-4o", provider="openai") as call:
+            call.record_usage(8_000, 1_000)
+    traced_usd = per_m(8_000, GPT["input"]) + per_m(1_000, GPT["output"])
+    assert vibes.flush(10)
+    vibes.shutdown(10)
+    # same service, every trace dropped by the sampler: only metrics and logs leave the process
+    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
+               flush_interval=0.2, system_metrics=False, sampler="always_off")
+    with vibes.session(hidden, user_id=f"dave-{run}"):
+        with vibes.llm_call(model="gpt-4o-mini", provider="openai") as call:
+            call.record_usage(30_000, 3_000)
+    hidden_usd = per_m(30_000, MINI["input"]) + per_m(3_000, MINI["output"])
+    assert vibes.flush(10)
+
+    jaeger, logs = JaegerClient(stack.jaeger_url), LogStore(stack.log_dir)
+
+    def by_session():
+        out = trace_costs(jaeger, "session", session=None, user=None, since="1h", limit=100,
+                          service=service, logs=logs)
+        return out if traced in out["groups"] and hidden in out["groups"] else None
+
+    out = poll(by_session, timeout=60, what="the traced session in Jaeger and the hidden one in the log store")
+    assert out["from_logs"]["sessions"] == [hidden], "only the session without traces comes from logs"
+    assert out["groups"][traced]["cost_usd"] == pytest.approx(traced_usd, rel=1e-9)
+    assert out["groups"][hidden]["cost_usd"] == pytest.approx(hidden_usd, rel=1e-9)
+    assert out["groups"][hidden]["calls"] == 1 and out["groups"][hidden]["input_tokens"] == 30_000
+
+    per_user = trace_costs(jaeger, "user", session=None, user=None, since="1h", limit=100,
+                           service=service, logs=logs)
+    assert per_user["groups"][f"dave-{run}"]["cost_usd"] == pytest.approx(traced_usd + hidden_usd, rel=1e-9)
+    assert per_user["groups"][f"dave-{run}"]["calls"] == 2
