@@ -33,6 +33,14 @@ class ObserveConfig:
     environment: str | None = None
     endpoint: str = DEFAULT_ENDPOINT
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Per-signal overrides (OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_{ENDPOINT,HEADERS}):
+    # an endpoint here is the full URL, used as-is; headers here replace `headers`.
+    traces_endpoint: str | None = None
+    metrics_endpoint: str | None = None
+    logs_endpoint: str | None = None
+    traces_headers: Mapping[str, str] | None = None
+    metrics_headers: Mapping[str, str] | None = None
+    logs_headers: Mapping[str, str] | None = None
     resource_attributes: Mapping[str, str] = field(default_factory=dict)
     disabled: bool = False
     traces_exporter: tuple[str, ...] = ("otlp",)
@@ -150,6 +158,21 @@ def _endpoint(key: str, v: Any) -> str:
     return s.rstrip("/")
 
 
+def _signal_endpoint(key: str, v: Any) -> str | None:
+    """A per-signal endpoint is the exporter URL as given (spec: no /v1/{signal} appended)."""
+    if v is None or v == "":
+        return None
+    s = _str(key, v)
+    parsed = urllib.parse.urlparse(s)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError("expected a full http(s) URL like http://127.0.0.1:4318/v1/traces")
+    return s
+
+
+def _opt_mapping(key: str, v: Any) -> dict[str, str] | None:
+    return None if v is None else _mapping(key, v)
+
+
 def _callable(key: str, v: Any) -> Callable[[str], str] | None:
     if v is None or callable(v):
         return v
@@ -159,6 +182,9 @@ def _callable(key: str, v: Any) -> Callable[[str], str] | None:
 _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "service_name": _str, "service_version": _opt_str, "environment": _opt_str,
     "endpoint": _endpoint, "headers": _mapping, "resource_attributes": _mapping,
+    "traces_endpoint": _signal_endpoint, "metrics_endpoint": _signal_endpoint,
+    "logs_endpoint": _signal_endpoint, "traces_headers": _opt_mapping,
+    "metrics_headers": _opt_mapping, "logs_headers": _opt_mapping,
     "disabled": _bool, "traces_exporter": _exporters, "metrics_exporter": _exporters,
     "logs_exporter": _exporters, "sampler": _choice(SAMPLER_CHOICES), "sampler_arg": _ratio,
     "log_level": _choice(LOG_LEVELS, upper=True), "log_format": _choice(LOG_FORMATS),
@@ -175,6 +201,12 @@ assert set(FIELDS) == set(_COERCE), "every ObserveConfig field needs a coercer"
 _OTEL_ENV = {
     "OTEL_EXPORTER_OTLP_ENDPOINT": "endpoint",
     "OTEL_EXPORTER_OTLP_HEADERS": "headers",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "traces_endpoint",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "metrics_endpoint",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "logs_endpoint",
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "traces_headers",
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS": "metrics_headers",
+    "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "logs_headers",
     "OTEL_SERVICE_NAME": "service_name",
     "OTEL_RESOURCE_ATTRIBUTES": "resource_attributes",
     "OTEL_SDK_DISABLED": "disabled",
@@ -252,3 +284,14 @@ def load_config(config_file: str | None = None, env: Mapping[str, str] | None = 
         except ValueError as exc:
             raise ConfigError(f"{key}={raw!r} (from {source}): {exc}") from None
     return ObserveConfig(**values)
+
+
+def signal_endpoint(cfg: ObserveConfig, signal: str) -> str:
+    """The OTLP/HTTP URL of one signal: its own endpoint as-is, else `endpoint` + /v1/{signal}."""
+    return getattr(cfg, f"{signal}_endpoint") or f"{cfg.endpoint}/v1/{signal}"
+
+
+def signal_headers(cfg: ObserveConfig, signal: str) -> dict[str, str]:
+    """The signal's own headers when set (they replace the generic ones, as in the OTel SDK)."""
+    own = getattr(cfg, f"{signal}_headers")
+    return dict(cfg.headers if own is None else own)

@@ -53,7 +53,7 @@ from vibes_sdk._internal.processors import (
     ForeignGenAiCost,
     GenAiAwareSampler,
 )
-from vibes_sdk.config import ObserveConfig
+from vibes_sdk.config import ObserveConfig, signal_endpoint, signal_headers
 from vibes_sdk.cost import CostTracker, PriceTable, Usage, cost_usd
 
 STATE: Runtime | None = None
@@ -78,10 +78,6 @@ def _sampler(cfg: ObserveConfig) -> Sampler:
     root: Sampler = {"always_on": ALWAYS_ON, "always_off": ALWAYS_OFF}.get(
         cfg.sampler.removeprefix("parentbased_"), None) or TraceIdRatioBased(cfg.sampler_arg)
     return GenAiAwareSampler(ParentBased(root) if cfg.sampler.startswith("parentbased_") else root)
-
-
-def _signal_url(endpoint: str, signal: str) -> str:
-    return f"{endpoint}/v1/{signal}"
 
 
 def _set_global_providers(tp: Any, mp: Any, lp: Any) -> None:
@@ -116,7 +112,6 @@ class Runtime:
         attrs[names.SERVICE_NAME] = cfg.service_name  # the merged config decides
         resource = Resource.create(attrs)
         timeout_ms = int(cfg.export_timeout * 1000)
-        headers = dict(cfg.headers)
 
         # ---- metrics first: the drop counter must exist before anything can drop
         readers = list(metric_readers)
@@ -124,7 +119,7 @@ class Runtime:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
             readers.append(PeriodicExportingMetricReader(
                 CountingMetricExporter(OTLPMetricExporter(
-                    endpoint=_signal_url(cfg.endpoint, "metrics"), headers=headers,
+                    endpoint=signal_endpoint(cfg, "metrics"), headers=signal_headers(cfg, "metrics"),
                     timeout=cfg.export_timeout)),
                 export_interval_millis=cfg.metric_export_interval * 1000,
                 export_timeout_millis=timeout_ms))
@@ -150,8 +145,8 @@ class Runtime:
         span_exporters = []
         if "otlp" in cfg.traces_exporter:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            span_exporters.append(OTLPSpanExporter(endpoint=_signal_url(cfg.endpoint, "traces"),
-                                                   headers=headers, timeout=cfg.export_timeout))
+            span_exporters.append(OTLPSpanExporter(endpoint=signal_endpoint(cfg, "traces"),
+                                                   headers=signal_headers(cfg, "traces"), timeout=cfg.export_timeout))
         if "console" in cfg.traces_exporter:
             span_exporters.append(ConsoleSpanExporter())
         for exporter in span_exporters:
@@ -169,8 +164,8 @@ class Runtime:
         if "otlp" in cfg.logs_exporter:
             from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
             blp = BatchLogRecordProcessor(
-                CountingLogExporter(OTLPLogExporter(endpoint=_signal_url(cfg.endpoint, "logs"),
-                                                    headers=headers, timeout=cfg.export_timeout)),
+                CountingLogExporter(OTLPLogExporter(endpoint=signal_endpoint(cfg, "logs"),
+                                                    headers=signal_headers(cfg, "logs"), timeout=cfg.export_timeout)),
                 max_queue_size=cfg.max_queue_size, schedule_delay_millis=cfg.flush_interval * 1000,
                 max_export_batch_size=min(512, cfg.max_queue_size))
             count_queue_drops(blp, "logs")

@@ -12,12 +12,14 @@ class OtlpSink:
         self.status = status
         self.delay = delay
         self.requests: list[tuple[str, int]] = []  # (path, body bytes)
+        self.request_headers: list[tuple[str, dict[str, str]]] = []  # (path, headers, lower-case names)
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 sink.requests.append((self.path, len(body)))
+                sink.request_headers.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 if sink.delay:
                     time.sleep(sink.delay)
                 self.send_response(sink.status)

@@ -125,3 +125,100 @@ def test_explicit_config_object_is_validated_too():
     with pytest.raises(ConfigError, match="sampler='sometimes'"):
         vibes_sdk.init(ObserveConfig(sampler="sometimes"))
     assert not vibes_sdk.enabled()
+
+
+# ------------------------------------------------ per-signal OTLP variables (OTel spec)
+def test_per_signal_endpoints_are_used_as_is_and_beat_the_generic_one():
+    from vibes_sdk.config import signal_endpoint
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://generic.example:4318/",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://traces.example/custom/path",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://logs.example:9000/",
+    }
+    cfg = load_config(env=env)
+    assert signal_endpoint(cfg, "traces") == "https://traces.example/custom/path"  # no /v1/traces appended
+    assert signal_endpoint(cfg, "logs") == "http://logs.example:9000/"  # not even the slash touched
+    assert signal_endpoint(cfg, "metrics") == "http://generic.example:4318/v1/metrics"  # unset: generic + path
+
+
+def test_per_signal_headers_replace_the_generic_ones_for_that_signal_only():
+    from vibes_sdk.config import signal_headers
+    env = {
+        "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20generic,x-team=ml",
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS": "authorization=Bearer%20metrics",
+        "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "",  # set but empty: logs send no headers
+    }
+    cfg = load_config(env=env)
+    assert signal_headers(cfg, "metrics") == {"authorization": "Bearer metrics"}
+    assert signal_headers(cfg, "traces") == {"authorization": "Bearer generic", "x-team": "ml"}
+    assert signal_headers(cfg, "logs") == {}
+
+
+def test_per_signal_precedence_kwargs_over_vibes_env_over_otel_env():
+    env = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://otel.example/t",
+           "VIBES_TRACES_ENDPOINT": "http://vibes.example/t"}
+    assert load_config(env=env).traces_endpoint == "http://vibes.example/t"
+    assert load_config(env=env, traces_endpoint="http://kw.example/t").traces_endpoint == "http://kw.example/t"
+
+
+@pytest.mark.parametrize("var, value, key", [
+    ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4318/v1/traces", "traces_endpoint"),
+    ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "ftp://collector/v1/metrics", "metrics_endpoint"),
+    ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://", "logs_endpoint"),
+    ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "authorization", "traces_headers"),
+    ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "=nokey", "metrics_headers"),
+    ("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "a=b,broken", "logs_headers"),
+])
+def test_bad_per_signal_values_fail_at_init_naming_the_variable(var, value, key):
+    import vibes_sdk
+    with pytest.raises(ConfigError) as err:
+        load_config(env={var: value})
+    assert f"(from env {var})" in str(err.value) and key in str(err.value) and repr(value) in str(err.value)
+    vibes_sdk.shutdown(5)
+    with pytest.raises(ConfigError, match=var):  # init() reads the real environment and fails fast
+        import os
+        old = os.environ.get(var)
+        os.environ[var] = value
+        try:
+            vibes_sdk.init(traces_exporter="none", metrics_exporter="none", logs_exporter="none",
+                           system_metrics=False)
+        finally:
+            if old is None:
+                del os.environ[var]
+            else:
+                os.environ[var] = old
+    vibes_sdk.shutdown(5)
+
+
+def test_exporters_send_to_the_per_signal_urls_with_their_headers():
+    """Real OTLP/HTTP exporters against local endpoints: each signal lands where its variables say."""
+    import logging
+
+    import vibes_sdk
+    from vibes_sdk._internal import runtime
+
+    from .otlp_sink import OtlpSink
+
+    with OtlpSink() as generic, OtlpSink() as traces:
+        env = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": generic.endpoint,
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-auth=generic",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": traces.endpoint + "/custom/spans",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "x-auth=traces%20only",
+        }
+        vibes_sdk.shutdown(5)
+        cfg = load_config(env=env, service_name="per-signal", system_metrics=False,
+                          flush_interval=0.05, metric_export_interval=0.2, export_timeout=2)
+        runtime.start(cfg)
+        try:
+            with vibes_sdk.llm_call(model="gpt-4o", provider="openai") as call:
+                call.record_usage(10, 5)
+            logging.getLogger("per-signal-test").warning("a log record for the logs exporter")
+            assert vibes_sdk.flush(5)
+        finally:
+            vibes_sdk.shutdown(5)
+        assert [p for p, _ in traces.request_headers] and {p for p, _ in traces.request_headers} == {"/custom/spans"}
+        assert all(h.get("x-auth") == "traces only" for _, h in traces.request_headers)
+        generic_paths = {p for p, _ in generic.request_headers}
+        assert generic_paths == {"/v1/metrics", "/v1/logs"}, generic_paths
+        assert all(h.get("x-auth") == "generic" for _, h in generic.request_headers)
