@@ -112,16 +112,40 @@ class Instruments:
                 value.after_fork()
 
 
+# The SDK's own records of these carry only label dicts built from names.MODEL_LABELS
+# (+ token type, error type), all declared labels: filtering them is a no-op, and it is
+# a dict copy on each of the three records of every LLM call.
+_PREBOUNDED = {names.TOKEN_USAGE.name, names.OPERATION_DURATION.name, names.TIME_TO_FIRST_CHUNK.name}
+SDK_METER = "vibes_sdk"  # the meter (and tracer) scope name of the SDK's own instruments
+
+
+class _ForeignOnlyView(View):
+    """A View that leaves the SDK's own meter alone (another View serves that one)."""
+
+    def _match(self, instrument: Any) -> bool:
+        scope = getattr(instrument, "instrumentation_scope", None)
+        if scope is not None and scope.name == SDK_METER:
+            return False
+        return super()._match(instrument)
+
+
 def views() -> list[View]:
     """Buckets from names.py, and only the declared labels survive (bounded cardinality).
 
     The views match by instrument name whatever the meter, so semconv histograms that a
-    foreign instrumentation records get the same buckets and label set.
+    foreign instrumentation records get the same buckets and label set. For the hot
+    semconv histograms the SDK's own meter gets a View without the label filter (its
+    labels are declared ones by construction) and foreign meters get the filtering one.
     """
-    out = []
+    out: list[View] = []
     for inst in names.INSTRUMENTS:
         kw: dict[str, Any] = {"instrument_name": inst.name, "attribute_keys": set(inst.labels)}
         if inst.kind == "histogram" and inst.buckets:
             kw["aggregation"] = ExplicitBucketHistogramAggregation(boundaries=list(inst.buckets))
-        out.append(View(**kw))
+        if inst.name in _PREBOUNDED:
+            own = {k: v for k, v in kw.items() if k != "attribute_keys"}
+            out.append(View(meter_name=SDK_METER, **own))
+            out.append(_ForeignOnlyView(**kw))
+        else:
+            out.append(View(**kw))
     return out

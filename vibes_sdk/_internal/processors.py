@@ -23,8 +23,8 @@ from opentelemetry.util.types import Attributes
 
 from vibes_sdk import names
 from vibes_sdk._internal import guard
+from vibes_sdk._internal.instruments import SDK_METER as SDK_SCOPE  # one scope name for tracer and meter
 
-SDK_SCOPE = "vibes_sdk"
 _COUNTED_OPS = names.INFERENCE_OPERATIONS | {names.OP_EXECUTE_TOOL}
 
 
