@@ -149,6 +149,16 @@ def _apt_install(out: Callable[[str], None]) -> None:
     _run(["apt-get", "update"], "apt-get update", out, env=env)
     _run(["apt-get", "install", "-y", "--no-install-recommends", *DEBIAN_PACKAGES],
          "apt-get install", out, env=env)
+    _stop_debian_services(out)
+
+
+def _stop_debian_services(out: Callable[[str], None]) -> None:
+    """We want the packages' binaries only. On a systemd host their units start on install and
+    would hold our ports (Prometheus on :9090 of every interface): stop and disable them."""
+    if not Path("/run/systemd/system").is_dir() or not shutil.which("systemctl"):
+        return  # no systemd (containers, CI): the packages could not start anything
+    units = [f"{package}.service" for package in DEBIAN_PACKAGES]
+    _run(["systemctl", "disable", "--now", *units], "systemctl disable", out)
 
 
 def _go() -> str:
