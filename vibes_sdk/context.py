@@ -26,6 +26,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from vibes_sdk import names
 from vibes_sdk._internal import guard
 from vibes_sdk._internal import runtime as _rt
+from vibes_sdk._internal.scopes import SyncAndAsync
 from vibes_sdk.logs import emit_session_summary
 
 T = TypeVar("T")
@@ -80,7 +81,7 @@ def current_context() -> TraceContext:
 
 
 # -------------------------------------------------------------------- scopes
-class _Scope:
+class _Scope(SyncAndAsync):
     """Sets context fields for its body; subclasses add metrics on enter/exit."""
 
     def __init__(self, **changes: Any) -> None:
@@ -118,11 +119,6 @@ class _Scope:
             self._token = None
         return False
 
-    async def __aenter__(self) -> Any:
-        return self.__enter__()
-
-    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        return self.__exit__(exc_type, exc, tb)
 
 
 def _cc_labels(ctx: TraceContext) -> dict[str, str]:
@@ -277,7 +273,7 @@ class SwarmScope(_Scope):
         return _Coordination(self)
 
 
-class _Coordination:
+class _Coordination(SyncAndAsync):
     def __init__(self, swarm: SwarmScope) -> None:
         self._swarm = swarm
         self._start = 0.0
@@ -294,12 +290,6 @@ class _Coordination:
         except Exception as err:  # noqa: BLE001
             guard.suppressed("swarm.coordination", err, "metrics")
         return False
-
-    async def __aenter__(self) -> _Coordination:
-        return self.__enter__()
-
-    async def __aexit__(self, *exc: Any) -> bool:
-        return self.__exit__(*exc)
 
 
 def session(session_id: Any = None, *, user_id: Any = None, cost_center: Any = None) -> SessionScope:

@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 from vibes_sdk import names
 from vibes_sdk._internal import guard
 from vibes_sdk._internal import runtime as _rt
+from vibes_sdk._internal.scopes import SyncAndAsync
 from vibes_sdk.context import _CTX, _MAX_ID_LEN, _SWARM, _text
 from vibes_sdk.cost import Usage
 
@@ -69,7 +70,7 @@ def _content(st: Any, value: Any) -> str | None:
     return text
 
 
-class _Unit:
+class _Unit(SyncAndAsync):
     """Shared enter/exit plumbing: attach the span as current, never raise."""
 
     _where = "unit"
@@ -120,11 +121,6 @@ class _Unit:
                 self._token = None
         return False
 
-    async def __aenter__(self) -> Any:
-        return self.__enter__()
-
-    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        return self.__exit__(exc_type, exc, tb)
 
     def _end_span_quietly(self) -> None:
         try:
