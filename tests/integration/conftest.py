@@ -258,6 +258,13 @@ def otlp_client(stack, request):
     client.shutdown()
 
 
+def live_sdk_settings(stack) -> dict[str, Any]:
+    """vibes_sdk.init() settings for live tests: the test stack's collector, metrics every second,
+    spans and logs flushed every 0.2 s, no system metrics (they would only add noise)."""
+    return {"endpoint": stack.otlp_http_endpoint, "metric_export_interval": 1,
+            "flush_interval": 0.2, "system_metrics": False}
+
+
 def http_json(url: str, timeout: float = 10) -> Any:
     import json
     with urllib.request.urlopen(url, timeout=timeout) as resp:

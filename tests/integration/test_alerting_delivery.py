@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 from alerting_sinks import HttpRecorder, SmtpRecorder
-from conftest import poll
+from conftest import poll, live_sdk_settings
 
 import vibes_sdk as vibes
 
@@ -108,8 +108,7 @@ def test_budget_and_error_rate_alerts_are_delivered_and_resolved(stack, alerting
     service = f"alert-live-{uuid.uuid4().hex[:8]}"
     price_file = tmp_path / "prices.json"
     price_file.write_text(json.dumps(PRICE_FILE))
-    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
-               flush_interval=0.2, system_metrics=False, price_file=str(price_file))
+    vibes.init(service_name=service, **live_sdk_settings(stack), price_file=str(price_file))
     failing = threading.Event()
     failing.set()
     stop = threading.Event()

@@ -16,7 +16,7 @@ import urllib.parse
 import uuid
 
 import pytest
-from conftest import http_json, poll
+from conftest import http_json, poll, live_sdk_settings
 
 import vibes_sdk as vibes
 from vibes_observe import datasources
@@ -335,8 +335,7 @@ def test_every_prometheus_panel_returns_the_expected_value(stack, dashboard_stac
     service = f"dash-live-{uuid.uuid4().hex[:8]}"
     price_file = tmp_path / "prices.json"
     price_file.write_text(json.dumps(PRICES))
-    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
-               flush_interval=0.2, system_metrics=False, price_file=str(price_file))
+    vibes.init(service_name=service, **live_sdk_settings(stack), price_file=str(price_file))
     all_durations: list[float] = []
     durations: list[float] = []
     try:

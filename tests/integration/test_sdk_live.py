@@ -9,7 +9,7 @@ import uuid
 from importlib import resources
 
 import pytest
-from conftest import http_json, poll
+from conftest import http_json, poll, live_sdk_settings
 
 import vibes_sdk as vibes
 from vibes_sdk import names
@@ -42,8 +42,7 @@ def expected_cost() -> float:
 @pytest.fixture
 def live_sdk(stack):
     service = f"sdk-live-{uuid.uuid4().hex[:8]}"
-    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
-               flush_interval=0.2, system_metrics=False)
+    vibes.init(service_name=service, **live_sdk_settings(stack))
     yield service
     vibes.shutdown(10)
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from importlib import resources
 
 import pytest
-from conftest import poll
+from conftest import poll, live_sdk_settings
 
 import vibes_sdk as vibes
 from vibes_observe.clients.logstore import LogStore
@@ -39,8 +39,7 @@ SESSIONS = {
 @pytest.fixture
 def live_sdk(stack):
     service = f"summary-live-{uuid.uuid4().hex[:8]}"
-    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
-               flush_interval=0.2, system_metrics=False)
+    vibes.init(service_name=service, **live_sdk_settings(stack))
     yield service
     vibes.shutdown(10)
 
@@ -101,8 +100,7 @@ def test_cli_fills_sessions_without_traces_from_their_summaries(stack, live_sdk)
     assert vibes.flush(10)
     vibes.shutdown(10)
     # same service, every trace dropped by the sampler: only metrics and logs leave the process
-    vibes.init(service_name=service, endpoint=stack.otlp_http_endpoint, metric_export_interval=1,
-               flush_interval=0.2, system_metrics=False, sampler="always_off")
+    vibes.init(service_name=service, **live_sdk_settings(stack), sampler="always_off")
     with vibes.session(hidden, user_id=f"dave-{run}"):
         with vibes.llm_call(model="gpt-4o-mini", provider="openai") as call:
             call.record_usage(30_000, 3_000)
