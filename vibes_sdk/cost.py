@@ -65,6 +65,23 @@ class Usage(NamedTuple):
     reasoning_tokens: int = 0
 
 
+def reconcile(usage: Usage, limit: int = 10**12) -> Usage:
+    """Usage that contradicts the counting rules, made consistent by one rule (docs/sdk.md).
+
+    * cache reads + cache creation above the input count: the emitter counted input
+      WITHOUT its cached part (Anthropic's own API does), so input becomes the sum;
+    * reasoning above the output count: likewise, output becomes output + reasoning;
+    * every count at most ``limit`` (``names.MAX_TOKENS_PER_VALUE``).
+    Tokens and cost are both computed from the reconciled usage, so they agree.
+    """
+    inp, out, cr, cc, rs = (min(max(int(v), 0), limit) for v in usage)
+    if cr + cc > inp:
+        inp = min(inp + cr + cc, limit)
+    if rs > out:
+        out = min(out + rs, limit)
+    return Usage(inp, out, cr, cc, rs)
+
+
 def cost_usd(price: Price, usage: Usage) -> float:
     r = price.rates_for(usage.input_tokens)
     if not (usage.cache_read_tokens or usage.cache_creation_tokens or usage.reasoning_tokens):

@@ -312,3 +312,19 @@ VIBES_SESSION_UNPRICED_CALLS = "vibes.session.unpriced_calls"
 VIBES_SESSION_DURATION_SECONDS = "vibes.session.duration_seconds"
 __all__ += ["VIBES_EVENT_SESSION_SUMMARY", "VIBES_SESSION_LLM_CALLS",
             "VIBES_SESSION_UNPRICED_CALLS", "VIBES_SESSION_DURATION_SECONDS"]
+
+# --- limits and redaction shared by the SDK (at the boundary) and the collector config
+#: Largest token count one value may carry; larger ones are clamped (``vibes.sdk.dropped``
+#: reason ``value_clamped``) so no counter ever leaves OTLP's 64-bit integer range.
+MAX_TOKENS_PER_VALUE = 10**12
+#: Values that look like secrets: OpenAI/Anthropic-style keys, bearer tokens, emails.
+#: The SDK masks them before export; the collector's redaction processor again for
+#: telemetry from elsewhere.
+REDACTION_PATTERNS = (
+    r"sk-[A-Za-z0-9_-]{16,}",
+    r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+)
+#: Resource attribute telling apart processes of one service (parent and forked children).
+PROCESS_PID = "process.pid"
+__all__ += ["MAX_TOKENS_PER_VALUE", "REDACTION_PATTERNS", "PROCESS_PID"]

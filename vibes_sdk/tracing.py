@@ -12,6 +12,7 @@ import functools
 import inspect
 import json
 import time
+import traceback
 from contextvars import ContextVar
 from typing import Any, Callable, TypeVar
 
@@ -19,11 +20,12 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
 from vibes_sdk import names
-from vibes_sdk._internal import guard
+from vibes_sdk._internal import guard, sanitize
 from vibes_sdk._internal import runtime as _rt
-from vibes_sdk._internal.scopes import SyncAndAsync
+from vibes_sdk._internal.resume import async_generator_wrapper, generator_wrapper
+from vibes_sdk._internal.scopes import NOOP, SyncAndAsync, _Noop
 from vibes_sdk.context import _CTX, _MAX_ID_LEN, _SWARM, _text
-from vibes_sdk.cost import Usage
+from vibes_sdk.cost import Usage, reconcile
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CURRENT_TASK: ContextVar[Task | None] = ContextVar("vibes_task", default=None)
@@ -31,18 +33,8 @@ _CURRENT_LLM: ContextVar[LLMCall | None] = ContextVar("vibes_llm_call", default=
 _perf = time.perf_counter
 
 
-def _count(value: Any) -> int:
-    """Token counts from callers: garbage becomes 0, never an exception."""
-    if type(value) is int:
-        return value if value > 0 else 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = int(value)  # numeric strings, numpy ints
-        except (TypeError, ValueError, OverflowError):
-            return 0
-    if value != value or value <= 0 or value == float("inf"):
-        return 0
-    return int(value)
+_count = sanitize.tokens  # token counts from callers: garbage 0, huge clamped, never an exception
+_MAX_TOKENS = sanitize.MAX_TOKENS
 
 
 def _error_type(exc: BaseException) -> str:
@@ -58,16 +50,46 @@ def _stamp(attrs: dict[str, Any], ctx: Any) -> dict[str, Any]:
 
 
 def _content(st: Any, value: Any) -> str | None:
-    """Opt-in content: JSON text, passed through the redaction hook, truncated."""
+    """Opt-in content: JSON text, passed through the redaction hook, truncated.
+
+    Never raises: unserialisable content is described; a raising hook withholds the text.
+    """
     cfg = st.config
     if not cfg.capture_content:
         return None
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if type(value) is str:
+        text = value
+    else:
+        try:
+            text = json.dumps(value, default=sanitize.describe, ensure_ascii=False)
+        except Exception:  # noqa: BLE001 - circular or too deeply nested
+            text = sanitize.describe(value)
+    text = sanitize.clean_str(text[: cfg.content_max_length * 4])
     if cfg.redact is not None:
-        text = str(cfg.redact(text))
+        try:
+            text = sanitize.describe(cfg.redact(text))
+        except Exception as exc:  # noqa: BLE001 - the user's hook: the span survives without the text
+            guard.suppressed("redact hook", exc)
+            return "[redaction failed]"
+    text = sanitize.redact(text)
     if len(text) > cfg.content_max_length:
         text = text[: cfg.content_max_length] + "…[truncated]"
     return text
+
+
+def _exception_attributes(exc: BaseException, capture: bool) -> dict[str, Any]:
+    """The ``exception`` event: the type always; the message (it can echo a prompt) only
+    with content capture on; the stack frames without the message line."""
+    etype = type(exc)
+    attrs: dict[str, Any] = {"exception.type": sanitize.describe(getattr(etype, "__qualname__", "Exception"))}
+    if capture:
+        attrs["exception.message"] = sanitize.redact(sanitize.describe(exc))
+    try:
+        frames = "".join(traceback.format_tb(exc.__traceback__, limit=32))
+    except Exception:  # noqa: BLE001
+        frames = ""
+    attrs["exception.stacktrace"] = sanitize.clean_str(f"Traceback (most recent call last):\n{frames}{attrs['exception.type']}")
+    return attrs
 
 
 class _Unit(SyncAndAsync):
@@ -134,9 +156,17 @@ class _Unit(SyncAndAsync):
         self._error = _text(error_type) or "error"
 
     def set_attribute(self, key: Any, value: Any) -> None:
+        """One attribute on the span: cleaned (ranges, surrogates), secret-looking text masked."""
         try:
             if self._span is not None and isinstance(key, str):
-                self._span.set_attribute(key, value if isinstance(value, (str, bool, int, float)) else str(value))
+                st = self._st
+                limit = st.config.max_attribute_length if st is not None else 4096
+                clean = sanitize.attribute(value, limit)
+                if type(clean) is str and len(clean) >= 8:
+                    clean = sanitize.redact(clean)
+                elif type(clean) is list and clean and type(clean[0]) is str:
+                    clean = [sanitize.redact(v) for v in clean]
+                self._span.set_attribute(sanitize.clean_str(key[:256]), clean)
         except Exception as err:  # noqa: BLE001
             guard.suppressed(self._where + ".set_attribute", err)
 
@@ -146,9 +176,12 @@ class _Unit(SyncAndAsync):
             return
         if self._error is not None:
             attrs[names.ERROR_TYPE] = self._error
-            span.set_status(Status(StatusCode.ERROR, str(exc) if exc is not None else self._error))
+            # The description is the error type: an exception's message can echo the prompt.
+            span.set_status(Status(StatusCode.ERROR, self._error))
             if exc is not None:
-                span.record_exception(exc)
+                st = self._st
+                capture = st is not None and st.config.capture_content
+                span.add_event("exception", _exception_attributes(exc, capture))
         span.set_attributes(attrs)
         span.end()
 
@@ -188,10 +221,12 @@ class LLMCall(_Unit):
     cost_usd: float | None = None
 
     def __init__(self, model: Any, provider: Any, operation: Any, attributes: Any) -> None:
-        self.model = model if type(model) is str and 0 < len(model) <= _MAX_ID_LEN else _text(model)
-        self.provider = provider if type(provider) is str and 0 < len(provider) <= _MAX_ID_LEN else _text(provider)
+        # fast path for the usual short ASCII names; anything else is cleaned by _text
+        self.model = model if type(model) is str and 0 < len(model) <= _MAX_ID_LEN and model.isascii() else _text(model)
+        self.provider = (provider if type(provider) is str and 0 < len(provider) <= _MAX_ID_LEN and provider.isascii()
+                         else _text(provider))
         self.operation = (operation if operation is names.OP_CHAT else _text(operation)) or names.OP_CHAT
-        self._extra = attributes if isinstance(attributes, dict) else None
+        self._extra = sanitize.attributes(attributes, _MAX_ID_LEN * 16) if type(attributes) is dict else None
 
     def _begin(self, st: Any) -> None:
         ctx = self._ctx = _CTX.get()
@@ -203,9 +238,8 @@ class LLMCall(_Unit):
                 attrs[names.GEN_AI_PROVIDER_NAME] = self.provider
             if self.model:
                 attrs[names.GEN_AI_REQUEST_MODEL] = self.model
-            for k, v in self._extra.items():
-                if isinstance(k, str) and isinstance(v, (str, bool, int, float)):
-                    attrs.setdefault(k, v)
+            for k, v in sanitize.redact_attributes(self._extra).items():
+                attrs.setdefault(k, v)
             name = names.span_name(self.operation, self.model)
             _stamp(attrs, ctx)
         else:
@@ -227,13 +261,23 @@ class LLMCall(_Unit):
                      cache_read_tokens: Any = 0, cache_creation_tokens: Any = 0,
                      reasoning_tokens: Any = 0, cache_write_tokens: Any = 0) -> None:
         """Add token counts (semconv meaning: input INCLUDES cache read/creation, output
-        INCLUDES reasoning). Calls add up, so streamed deltas can be recorded as they come."""
+        INCLUDES reasoning). Calls add up, so streamed deltas can be recorded as they come.
+        Each value is clamped to ``names.MAX_TOKENS_PER_VALUE``; garbage counts as 0."""
+        try:
+            self._add_usage(input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
+                            reasoning_tokens, cache_write_tokens)
+        except Exception as err:  # noqa: BLE001 - e.g. a value whose __bool__ raises
+            guard.suppressed("llm_call.record_usage", err, "metrics")
+
+    def _add_usage(self, input_tokens: Any, output_tokens: Any, cache_read_tokens: Any,
+                   cache_creation_tokens: Any, reasoning_tokens: Any, cache_write_tokens: Any) -> None:
         self._in += _count(input_tokens)
         self._out += _count(output_tokens)
         if cache_read_tokens:
             self._cr += _count(cache_read_tokens)
         if cache_creation_tokens or cache_write_tokens:
-            self._cc += _count(cache_creation_tokens) + _count(cache_write_tokens)
+            # two spellings of one quantity (semconv renamed creation → write): never summed
+            self._cc += max(_count(cache_creation_tokens), _count(cache_write_tokens))
         if reasoning_tokens:
             self._rs += _count(reasoning_tokens)
         self._recorded = True
@@ -243,9 +287,9 @@ class LLMCall(_Unit):
         self._response_id = _text(id) or self._response_id
         if finish_reasons is not None:
             if isinstance(finish_reasons, (list, tuple)):
-                self._finish = [str(r) for r in finish_reasons][:16]
+                self._finish = [sanitize.describe(r)[:_MAX_ID_LEN] for r in finish_reasons[:16]]
             else:
-                self._finish = [str(finish_reasons)]
+                self._finish = [_text(finish_reasons) or ""]
 
     def first_chunk(self) -> None:
         """Mark the first streamed chunk now (only the first call counts)."""
@@ -253,11 +297,8 @@ class LLMCall(_Unit):
             self._ttfc = _perf() - self._start
 
     def record_time_to_first_chunk(self, seconds: Any) -> None:
-        try:
-            value = float(seconds)
-        except (TypeError, ValueError):
-            return
-        if value >= 0 and value == value:
+        value = sanitize.seconds(seconds)
+        if value is not None:
             self._ttfc = value
 
     def record_input(self, messages: Any, *, system_instructions: Any = None) -> None:
@@ -300,6 +341,10 @@ class LLMCall(_Unit):
                 self._in += u.input_tokens; self._out += u.output_tokens
                 self._cr += u.cache_read_tokens; self._cc += u.cache_creation_tokens
                 self._rs += u.reasoning_tokens
+        if self._cr or self._cc or self._rs or self._in > _MAX_TOKENS or self._out > _MAX_TOKENS:
+            # contradictory or repeated-huge usage: one documented rule (cost.reconcile)
+            self._in, self._out, self._cr, self._cc, self._rs = reconcile(
+                Usage(self._in, self._out, self._cr, self._cc, self._rs), _MAX_TOKENS)
         ctx = self._ctx
         labels = st.model_labels(self.operation, self.provider, self.model, ctx.agent_name, ctx.cost_center)
         base, per_type = labels
@@ -502,33 +547,6 @@ class _PlainSpan(_Unit):
         self._close_span(exc, {})
 
 
-class _Noop:
-    """Shared handle when the SDK is off: every method exists and does nothing."""
-
-    __slots__ = ()
-    cost_usd = None
-    inference_calls = tool_calls = 0
-
-    def __enter__(self) -> _Noop:
-        return self
-
-    def __exit__(self, *exc: Any) -> bool:
-        return False
-
-    async def __aenter__(self) -> _Noop:
-        return self
-
-    async def __aexit__(self, *exc: Any) -> bool:
-        return False
-
-    def _noop(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    record_usage = set_response = first_chunk = record_time_to_first_chunk = _noop
-    record_input = record_output = record_result = set_error = set_attribute = _noop
-
-
-NOOP = _Noop()
 
 
 # -------------------------------------------------------------- public calls
@@ -537,27 +555,43 @@ def llm_call(model: Any = None, provider: Any = None, operation: Any = names.OP_
     """One inference call: ``with llm_call(model="gpt-4o", provider="openai") as call: ...``."""
     if _rt.STATE is None:
         return NOOP
-    return LLMCall(model, provider, operation, attributes)
+    try:
+        return LLMCall(model, provider, operation, attributes)
+    except Exception as err:  # noqa: BLE001
+        guard.suppressed("llm_call", err)
+        return NOOP
 
 
 def task(name: Any = None, *, agent: Any = None, agent_id: Any = None) -> Task | _Noop:
     """An agent task: ``invoke_agent {agent}`` span, duration, inference/tool calls per task."""
     if _rt.STATE is None:
         return NOOP
-    return Task(name, agent, agent_id)
+    try:
+        return Task(name, agent, agent_id)
+    except Exception as err:  # noqa: BLE001
+        guard.suppressed("task", err)
+        return NOOP
 
 
 def tool_call(name: Any, *, call_id: Any = None, tool_type: Any = "function",
               arguments: Any = None) -> ToolCall | _Noop:
     if _rt.STATE is None:
         return NOOP
-    return ToolCall(name, call_id, tool_type, arguments)
+    try:
+        return ToolCall(name, call_id, tool_type, arguments)
+    except Exception as err:  # noqa: BLE001
+        guard.suppressed("tool_call", err)
+        return NOOP
 
 
 def workflow(name: Any) -> Workflow | _Noop:
     if _rt.STATE is None:
         return NOOP
-    return Workflow(name)
+    try:
+        return Workflow(name)
+    except Exception as err:  # noqa: BLE001
+        guard.suppressed("workflow", err)
+        return NOOP
 
 
 _KINDS: dict[str, Callable[[str], Any]] = {
@@ -568,46 +602,51 @@ _KINDS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def instrument(fn: Any = None, *, name: Any = None, kind: str = "span") -> Any:
+def instrument(fn: Any = None, *, name: Any = None, kind: Any = "span") -> Any:
     """Decorate a sync, async, generator or async-generator function with a span.
 
-    ``kind``: ``span`` (plain), ``task``, ``tool`` or ``workflow``.
+    ``kind``: ``span`` (plain), ``task``, ``tool`` or ``workflow``. A generator's span is
+    current only while the generator runs: between two ``next()`` calls the caller's
+    own calls are not its children (nor counted in its task).
     """
     def decorate(func: F) -> F:
-        if not callable(func):
+        try:
+            return _decorated(func, name, kind)
+        except Exception as err:  # noqa: BLE001 - a hostile callable: left undecorated
+            guard.suppressed("instrument", err)
             return func
-        span_name = _text(name) or getattr(func, "__qualname__", None) or "function"
-        factory = _KINDS.get(kind, _PlainSpan)
 
-        def scope() -> Any:
-            return factory(span_name) if _rt.STATE is not None else NOOP
-
-        if inspect.isasyncgenfunction(func):
-            @functools.wraps(func)
-            async def agen_wrapper(*args: Any, **kwargs: Any) -> Any:
-                async with scope():
-                    async for item in func(*args, **kwargs):
-                        yield item
-            return agen_wrapper  # type: ignore[return-value]
-        if inspect.iscoroutinefunction(func):
-            @functools.wraps(func)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                async with scope():
-                    return await func(*args, **kwargs)
-            return async_wrapper  # type: ignore[return-value]
-        if inspect.isgeneratorfunction(func):
-            @functools.wraps(func)
-            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with scope():
-                    return (yield from func(*args, **kwargs))
-            return gen_wrapper  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with scope():
-                return func(*args, **kwargs)
-        return wrapper  # type: ignore[return-value]
-
-    if fn is not None and callable(fn):
-        return decorate(fn)
+    try:
+        if fn is not None and callable(fn):
+            return decorate(fn)
+    except Exception as err:  # noqa: BLE001
+        guard.suppressed("instrument", err)
+        return fn
     return decorate
+
+
+def _decorated(func: Any, name: Any, kind: Any) -> Any:
+    if not callable(func):
+        return func
+    span_name = _text(name) or _text(getattr(func, "__qualname__", None)) or "function"
+    factory = _KINDS.get(kind, _PlainSpan) if isinstance(kind, str) else _PlainSpan
+
+    def scope() -> Any:
+        return factory(span_name) if _rt.STATE is not None else NOOP
+
+    if inspect.isasyncgenfunction(func):
+        return functools.wraps(func)(async_generator_wrapper(func, scope))
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            async with scope():
+                return await func(*args, **kwargs)
+        return async_wrapper
+    if inspect.isgeneratorfunction(func):
+        return functools.wraps(func)(generator_wrapper(func, scope))
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with scope():
+            return func(*args, **kwargs)
+    return wrapper

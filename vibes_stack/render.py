@@ -15,15 +15,11 @@ from typing import Any
 
 import jinja2
 
+from vibes_sdk import names
+
 from . import paths
 from .config import StackConfigError, duration_seconds, target_kind
 
-#: values that look like secrets: OpenAI/Anthropic-style keys, bearer tokens, emails.
-REDACTION_PATTERNS = (
-    r"sk-[A-Za-z0-9_-]{16,}",
-    r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-)
 
 #: start order (dependencies first); stop order is the reverse.
 ORDER = ("alert-receiver", "alertmanager", "jaeger", "loki", "collector", "prometheus", "grafana")
@@ -181,7 +177,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
         loki_present=loki_present)
     notices += ex_notices
     ctx = dict(listen=listen, ports=ports, collector=cfg["collector"], sampling=cfg["sampling"],
-               environment=cfg["environment"], redaction_patterns=REDACTION_PATTERNS,
+               environment=cfg["environment"], redaction_patterns=names.REDACTION_PATTERNS,
                exporters=exporters, pipelines=pipelines,
                paths={"collector_queue": str(st.data / "collector" / "queue"),
                       "otlp_token": str(st.secrets / "otlp_token")})

@@ -86,21 +86,23 @@ class ContextStamper(SpanProcessor):
 def _int(attrs: Any, *keys: str) -> int:
     for key in keys:
         v = attrs.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
-            return int(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and v == v:
+            return int(min(v, names.MAX_TOKENS_PER_VALUE))
     return 0
 
 
 def usage_from_attributes(attrs: Any) -> Any:
-    from vibes_sdk.cost import Usage
-    return Usage(
+    """A foreign span's usage under the same counting rules as our own calls (cost.reconcile);
+    cache creation and cache write are two spellings of one count, never summed."""
+    from vibes_sdk.cost import Usage, reconcile
+    return reconcile(Usage(
         input_tokens=_int(attrs, names.GEN_AI_USAGE_INPUT_TOKENS),
         output_tokens=_int(attrs, names.GEN_AI_USAGE_OUTPUT_TOKENS),
         cache_read_tokens=_int(attrs, names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
-        cache_creation_tokens=_int(attrs, names.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-                                   names.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS),
+        cache_creation_tokens=max(_int(attrs, names.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
+                                  _int(attrs, names.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)),
         reasoning_tokens=_int(attrs, names.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
-    )
+    ), names.MAX_TOKENS_PER_VALUE)
 
 
 def _set_ended_attribute(span: ReadableSpan, key: str, value: Any) -> None:

@@ -15,3 +15,38 @@ class SyncAndAsync:
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         return self.__exit__(exc_type, exc, tb)  # type: ignore[attr-defined]
+
+
+class _Noop:
+    """Shared handle when the SDK is off (or a handle could not be made): every method
+    of every scope and work unit exists and does nothing."""
+
+    __slots__ = ()
+    cost_usd = None
+    inference_calls = tool_calls = 0
+    session_id = agent_id = agent_name = swarm_id = None
+
+    def __enter__(self) -> _Noop:
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+    async def __aenter__(self) -> _Noop:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return False
+
+    def _noop(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    record_usage = set_response = first_chunk = record_time_to_first_chunk = _noop
+    record_input = record_output = record_result = set_error = set_attribute = _noop
+    record_event = record_message = set_utilization = _noop
+
+    def coordination(self) -> _Noop:
+        return self
+
+
+NOOP = _Noop()
