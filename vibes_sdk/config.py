@@ -26,6 +26,16 @@ class ConfigError(ValueError):
     """A configuration value is invalid; the message names the key, value and source."""
 
 
+_SECRET_FIELDS = ("headers", "traces_headers", "metrics_headers", "logs_headers")
+
+
+def _masked(headers: Any) -> Any:
+    """Header names only: values (tokens, API keys) never reach a repr, log or error."""
+    if not isinstance(headers, Mapping):
+        return headers if headers is None else "<invalid>"
+    return {k: "***" for k in headers}
+
+
 @dataclass(frozen=True)
 class ObserveConfig:
     service_name: str = "vibes-agent"
@@ -53,6 +63,8 @@ class ObserveConfig:
     metric_export_interval: float = 10.0
     export_timeout: float = 10.0
     max_queue_size: int = 2048
+    max_queue_bytes: int = 64 * 1024 * 1024  # per signal: spans / log records waiting for export
+    max_log_body_length: int = 32 * 1024
     flush_interval: float = 2.0
     shutdown_timeout: float = 5.0
     system_metrics: bool = True
@@ -61,6 +73,11 @@ class ObserveConfig:
     max_attribute_length: int = 4096
     price_file: str | None = None
     redact: Callable[[str], str] | None = None  # kwargs only: a function cannot come from env/YAML
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={_masked(getattr(self, f.name)) if f.name in _SECRET_FIELDS else getattr(self, f.name)!r}"
+                          for f in dataclasses.fields(self))
+        return f"ObserveConfig({shown})"
 
 
 # ------------------------------------------------------------------ coercion
@@ -189,7 +206,8 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "logs_exporter": _exporters, "sampler": _choice(SAMPLER_CHOICES), "sampler_arg": _ratio,
     "log_level": _choice(LOG_LEVELS, upper=True), "log_format": _choice(LOG_FORMATS),
     "metric_export_interval": _positive(float), "export_timeout": _positive(float),
-    "max_queue_size": _positive(int), "flush_interval": _positive(float),
+    "max_queue_size": _positive(int), "max_queue_bytes": _positive(int),
+    "max_log_body_length": _positive(int), "flush_interval": _positive(float),
     "shutdown_timeout": _positive(float), "system_metrics": _bool,
     "capture_content": _bool, "content_max_length": _positive(int),
     "max_attribute_length": _positive(int), "price_file": _opt_str, "redact": _callable,
@@ -281,9 +299,18 @@ def load_config(config_file: str | None = None, env: Mapping[str, str] | None = 
     for key, (raw, source) in merged.items():
         try:
             values[key] = _COERCE[key](key, raw)
-        except ValueError as exc:
-            raise ConfigError(f"{key}={raw!r} (from {source}): {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - whatever a hostile value raises, init names it
+            shown = "<value not shown: it may hold credentials>" if key in _SECRET_FIELDS else _shown(raw)
+            reason = "invalid header entry (expected key=value,key2=value2)" if key in _SECRET_FIELDS else exc
+            raise ConfigError(f"{key}={shown} (from {source}): {reason}") from None
     return ObserveConfig(**values)
+
+
+def _shown(raw: Any) -> str:
+    try:
+        return repr(raw)[:200]
+    except Exception:  # noqa: BLE001
+        return f"<{type(raw).__name__}>"
 
 
 def signal_endpoint(cfg: ObserveConfig, signal: str) -> str:

@@ -24,9 +24,9 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from vibes_sdk import names
-from vibes_sdk._internal import guard
+from vibes_sdk._internal import guard, sanitize
 from vibes_sdk._internal import runtime as _rt
-from vibes_sdk._internal.scopes import SyncAndAsync
+from vibes_sdk._internal.scopes import NOOP, SyncAndAsync, _Noop
 from vibes_sdk.logs import emit_session_summary
 
 T = TypeVar("T")
@@ -34,11 +34,8 @@ _MAX_ID_LEN = 256
 
 
 def _text(value: Any) -> str | None:
-    """Context values are short strings; anything else is converted, never rejected."""
-    if value is None:
-        return None
-    s = value if isinstance(value, str) else str(value)
-    return s[:_MAX_ID_LEN] if s else None
+    """Context values are short clean strings; anything else is converted, never rejected."""
+    return sanitize.text(value, _MAX_ID_LEN)
 
 
 @dataclass(frozen=True)
@@ -160,7 +157,7 @@ class SessionScope(_Scope):
             if _rt.STATE is None:
                 return
             _rt.STATE.inst.session_events.add(1, _cc_labels(self.context))
-            _rt.STATE.emit_event(str(name), fields, _CTX.get())
+            _rt.STATE.emit_event(_text(name) or "event", fields, _CTX.get())
         except Exception as exc:  # noqa: BLE001
             guard.suppressed("session.record_event", exc, "metrics")
 
@@ -292,35 +289,46 @@ class _Coordination(SyncAndAsync):
         return False
 
 
-def session(session_id: Any = None, *, user_id: Any = None, cost_center: Any = None) -> SessionScope:
+def _made(kind: Callable[..., T], *args: Any, **kwargs: Any) -> T | _Noop:
+    """A scope, or the shared no-op handle if making it failed (before or after init)."""
+    try:
+        return kind(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        guard.suppressed(getattr(kind, "__name__", "scope"), exc)
+        return NOOP
+
+
+def session(session_id: Any = None, *, user_id: Any = None, cost_center: Any = None) -> SessionScope | _Noop:
     """A session (conversation); an id is generated when none is given."""
-    return SessionScope(session_id, user_id=user_id, cost_center=cost_center)
+    return _made(SessionScope, session_id, user_id=user_id, cost_center=cost_center)
 
 
-def agent(name: Any = None, *, agent_id: Any = None, model: Any = None) -> AgentScope:
-    return AgentScope(name, agent_id=agent_id, model=model)
+def agent(name: Any = None, *, agent_id: Any = None, model: Any = None) -> AgentScope | _Noop:
+    return _made(AgentScope, name, agent_id=agent_id, model=model)
 
 
-def swarm(swarm_id: Any = None, *, cost_center: Any = None) -> SwarmScope:
-    return SwarmScope(swarm_id, cost_center=cost_center)
+def swarm(swarm_id: Any = None, *, cost_center: Any = None) -> SwarmScope | _Noop:
+    return _made(SwarmScope, swarm_id, cost_center=cost_center)
 
 
-def user(user_id: Any) -> _Scope:
-    return _Scope(user_id=user_id)
+def user(user_id: Any) -> _Scope | _Noop:
+    return _made(_Scope, user_id=user_id)
 
 
-def cost_center(name: Any) -> _Scope:
-    return _Scope(cost_center=name)
+def cost_center(name: Any) -> _Scope | _Noop:
+    return _made(_Scope, cost_center=name)
 
 
-def model(name: Any) -> _Scope:
+def model(name: Any) -> _Scope | _Noop:
     """Default model for the body (stamped as gen_ai.request.model where a span has none)."""
-    return _Scope(model=name)
+    return _made(_Scope, model=name)
 
 
 # ------------------------------------------------------------- threads
 def wrap(fn: Callable[..., T]) -> Callable[..., T]:
-    """Bind `fn` to the current context (vibes + OpenTelemetry) for another thread."""
+    """Bind `fn` to the current context (vibes + OpenTelemetry) for another thread.
+
+    What `fn` raises is the host's own error and reaches the caller unchanged."""
     captured = contextvars.copy_context()
 
     def run_in_context(*args: Any, **kwargs: Any) -> T:
@@ -411,6 +419,6 @@ class ExtractedScope(_Scope):
         return False
 
 
-def extract(carrier: Any) -> ExtractedScope:
+def extract(carrier: Any) -> ExtractedScope | _Noop:
     """The inverse of :func:`inject`, used as a (sync or async) context manager."""
-    return ExtractedScope(carrier)
+    return _made(ExtractedScope, carrier)

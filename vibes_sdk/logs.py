@@ -9,12 +9,14 @@ the vibes context fields.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
 from opentelemetry._logs import LogRecord, SeverityNumber
 
 from vibes_sdk import names
+from vibes_sdk._internal import runtime as _rt
 from vibes_sdk._internal.loghandler import RESERVED, severity_number
 
 #: Python level → (OTel SeverityNumber, SeverityText). Levels in between map to the
@@ -41,11 +43,26 @@ class FieldLogger:
 
     def _log(self, level: int, msg: Any, args: tuple[Any, ...], fields: dict[str, Any]) -> None:
         try:
-            if not self.logger.isEnabledFor(level):
-                return
+            logger = self.logger
             exc_info = fields.pop("exc_info", None)
             extra = {(k + "_" if k in RESERVED else k): v for k, v in fields.items()}
-            self.logger.log(level, msg, *args, exc_info=exc_info, extra=extra, stacklevel=3)
+            if logger.isEnabledFor(level):
+                logger.log(level, msg, *args, exc_info=exc_info, extra=extra, stacklevel=3)
+                return
+            # Below the host's own level: the host configured its logging for itself, so the
+            # record goes to the SDK's handlers only (from the SDK's log_level up), never to
+            # the host's handlers, and no logger level is changed for it.
+            st = _rt.STATE
+            if st is None or level < st.log_level or logger.disabled:
+                return
+            if exc_info and not isinstance(exc_info, tuple):
+                exc_info = sys.exc_info()
+            path, line, func, _ = logger.findCaller(False, 3)
+            record = logger.makeRecord(logger.name, level, path, line, msg, args, exc_info, func, extra)
+            if logger.filter(record):
+                for handler in st.handlers:
+                    if level >= handler.level:
+                        handler.handle(record)
         except Exception:  # noqa: BLE001
             pass
 

@@ -325,6 +325,7 @@ REDACTION_PATTERNS = (
     r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
 )
-#: Resource attribute telling apart processes of one service (parent and forked children).
+#: Resource attributes telling apart processes of one service (parent and forked children).
 PROCESS_PID = "process.pid"
-__all__ += ["MAX_TOKENS_PER_VALUE", "REDACTION_PATTERNS", "PROCESS_PID"]
+SERVICE_INSTANCE_ID = "service.instance.id"
+__all__ += ["MAX_TOKENS_PER_VALUE", "REDACTION_PATTERNS", "PROCESS_PID", "SERVICE_INSTANCE_ID"]

@@ -13,7 +13,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry._logs import LogRecord, SeverityNumber
 
-from vibes_sdk import names
+from vibes_sdk._internal import guard, sanitize
 
 # Attributes every LogRecord has; anything else on a record is a user field (`extra=`).
 RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -32,12 +32,8 @@ def severity_number(levelno: int) -> int:
     return 5 + 4 * (decade - 1) + min(step, 3)
 
 
-def _attr_value(value: Any) -> Any:
-    if isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, bool, int, float)) for v in value):
-        return list(value)
-    return str(value)
+def _attr_value(value: Any, limit: int = 4096) -> Any:
+    return sanitize.attribute(value, limit)
 
 
 def user_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -59,8 +55,14 @@ class ContextFilter(logging.Filter):
 
 
 class OtelLogHandler(logging.Handler):
-    def __init__(self, logger_provider: Any, level: int) -> None:
+    """stdlib records → OTLP log records: values cleaned, secret-looking text masked, an
+    exception's message only with content capture on (it can echo a prompt)."""
+
+    def __init__(self, logger_provider: Any, level: int, max_attribute_length: int = 4096,
+                 capture_content: bool = False) -> None:
         super().__init__(level)
+        self._limit = max_attribute_length
+        self._capture = capture_content
         self._provider = logger_provider
         self._loggers: dict[str, Any] = {}
         self._busy = threading.local()
@@ -79,25 +81,28 @@ class OtelLogHandler(logging.Handler):
             return
         self._busy.on = True
         try:
-            attributes = {k: _attr_value(v) for k, v in user_fields(record).items()}
-            attributes["code.file.path"] = record.pathname
-            attributes["code.function.name"] = record.funcName
+            attributes = sanitize.redact_attributes(sanitize.attributes(user_fields(record), self._limit))
+            attributes["code.file.path"] = sanitize.clean_str(record.pathname)
+            attributes["code.function.name"] = sanitize.clean_str(record.funcName)
             attributes["code.line.number"] = record.lineno
             if record.exc_info and record.exc_info[0] is not None:
                 etype, evalue, tb = record.exc_info
-                attributes["exception.type"] = etype.__name__
-                attributes["exception.message"] = str(evalue)
-                attributes["exception.stacktrace"] = "".join(traceback.format_exception(etype, evalue, tb))
+                attributes["exception.type"] = sanitize.describe(etype.__name__)
+                if self._capture:
+                    attributes["exception.message"] = sanitize.redact(sanitize.describe(evalue))[: self._limit]
+                    trace_text = "".join(traceback.format_exception(etype, evalue, tb))
+                else:  # the frames, without the message line
+                    trace_text = "Traceback (most recent call last):\n" + "".join(traceback.format_tb(tb)) + etype.__name__
+                attributes["exception.stacktrace"] = sanitize.clean_str(trace_text)
             self._logger(record.name).emit(LogRecord(
                 timestamp=int(record.created * 1e9),
                 context=otel_context.get_current(),
                 severity_text=_OTEL_TEXT.get(record.levelname, record.levelname),
                 severity_number=SeverityNumber(severity_number(record.levelno)),
-                body=record.getMessage(),
+                body=sanitize.redact(sanitize.clean_str(record.getMessage())),
                 attributes=attributes,
             ))
         except Exception:  # noqa: BLE001
-            from vibes_sdk._internal import guard
             guard.count_drop("logs", "sdk_error")
         finally:
             self._busy.on = False
@@ -148,5 +153,3 @@ def console_handler(fmt: str, level: int) -> logging.Handler:
     handler.addFilter(ContextFilter())
     return handler
 
-
-EVENT_ATTRIBUTE = names.LOG_EVENT_NAME

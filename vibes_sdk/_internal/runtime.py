@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
+import signal
 import threading
 import time
+import uuid
 from typing import Any, Iterable, Mapping
 
 from opentelemetry import _logs as otel_logs
 from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace as otel_trace
 from opentelemetry._logs import LogRecord, SeverityNumber
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -39,7 +42,8 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.util._once import Once
 
 from vibes_sdk import names
-from vibes_sdk._internal import guard
+from vibes_sdk._internal import guard, sanitize
+from vibes_sdk._internal.bounds import BoundedLogProcessor, BoundedSpanProcessor, QueueBudget
 from vibes_sdk._internal.exporters import (
     CountingLogExporter,
     CountingMetricExporter,
@@ -99,7 +103,7 @@ def _set_global_providers(tp: Any, mp: Any, lp: Any) -> None:
 class Runtime:
     def __init__(self, cfg: ObserveConfig, *, span_processors: Iterable[SpanProcessor] = (),
                  metric_readers: Iterable[MetricReader] = (), log_processors: Iterable[Any] = (),
-                 set_globals: bool = True) -> None:
+                 set_globals: bool = True, instance_id: str | None = None) -> None:
         self.config = cfg
         self.prices = PriceTable.load(cfg.price_file)
         self.tracker = COST_TRACKER
@@ -110,18 +114,25 @@ class Runtime:
             attrs["deployment.environment.name"] = cfg.environment
         attrs.update(cfg.resource_attributes)
         attrs[names.SERVICE_NAME] = cfg.service_name  # the merged config decides
+        attrs[names.PROCESS_PID] = os.getpid()
+        if instance_id:  # a forked child: its series must not collide with its parent's
+            attrs[names.SERVICE_INSTANCE_ID] = instance_id
         resource = Resource.create(attrs)
         timeout_ms = int(cfg.export_timeout * 1000)
+        self.log_level = logging.getLevelName(cfg.log_level)
+        self.budgets: list[QueueBudget] = []
+        self.exporters: list[Any] = []  # the Counting* wrappers: disarmed in a forked child
 
         # ---- metrics first: the drop counter must exist before anything can drop
         readers = list(metric_readers)
         if "otlp" in cfg.metrics_exporter:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+            metric_exporter = CountingMetricExporter(OTLPMetricExporter(
+                endpoint=signal_endpoint(cfg, "metrics"), headers=signal_headers(cfg, "metrics"),
+                timeout=cfg.export_timeout))
+            self.exporters.append(metric_exporter)
             readers.append(PeriodicExportingMetricReader(
-                CountingMetricExporter(OTLPMetricExporter(
-                    endpoint=signal_endpoint(cfg, "metrics"), headers=signal_headers(cfg, "metrics"),
-                    timeout=cfg.export_timeout)),
-                export_interval_millis=cfg.metric_export_interval * 1000,
+                metric_exporter, export_interval_millis=cfg.metric_export_interval * 1000,
                 export_timeout_millis=timeout_ms))
         if "console" in cfg.metrics_exporter:
             readers.append(PeriodicExportingMetricReader(
@@ -150,43 +161,54 @@ class Runtime:
         if "console" in cfg.traces_exporter:
             span_exporters.append(ConsoleSpanExporter())
         for exporter in span_exporters:
-            bsp = BatchSpanProcessor(CountingSpanExporter(exporter), max_queue_size=cfg.max_queue_size,
+            budget = QueueBudget("traces", cfg.max_queue_size, cfg.max_queue_bytes)
+            counting = CountingSpanExporter(exporter, budget)
+            bsp = BatchSpanProcessor(counting, max_queue_size=cfg.max_queue_size,
                                      schedule_delay_millis=cfg.flush_interval * 1000,
                                      max_export_batch_size=min(512, cfg.max_queue_size))
             count_queue_drops(bsp, "traces")
-            self.tracer_provider.add_span_processor(bsp)
+            self.tracer_provider.add_span_processor(BoundedSpanProcessor(bsp, budget))
+            self.budgets.append(budget)
+            self.exporters.append(counting)
         self.tracer = self.tracer_provider.get_tracer(SDK_SCOPE)
 
         # ---- logs
-        self.logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+        self.logger_provider = LoggerProvider(
+            resource=resource, shutdown_on_exit=False,
+            log_record_limits=LogRecordLimits(max_attribute_length=cfg.max_attribute_length))
         for proc in log_processors:
             self.logger_provider.add_log_record_processor(proc)
         if "otlp" in cfg.logs_exporter:
             from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+            budget = QueueBudget("logs", cfg.max_queue_size, cfg.max_queue_bytes)
+            counting_logs = CountingLogExporter(
+                OTLPLogExporter(endpoint=signal_endpoint(cfg, "logs"), headers=signal_headers(cfg, "logs"),
+                                timeout=cfg.export_timeout), budget)
             blp = BatchLogRecordProcessor(
-                CountingLogExporter(OTLPLogExporter(endpoint=signal_endpoint(cfg, "logs"),
-                                                    headers=signal_headers(cfg, "logs"), timeout=cfg.export_timeout)),
-                max_queue_size=cfg.max_queue_size, schedule_delay_millis=cfg.flush_interval * 1000,
+                counting_logs, max_queue_size=cfg.max_queue_size, schedule_delay_millis=cfg.flush_interval * 1000,
                 max_export_batch_size=min(512, cfg.max_queue_size))
             count_queue_drops(blp, "logs")
-            self.logger_provider.add_log_record_processor(blp)
+            self.logger_provider.add_log_record_processor(BoundedLogProcessor(blp, budget, cfg.max_log_body_length))
+            self.budgets.append(budget)
+            self.exporters.append(counting_logs)
         self._event_logger = self.logger_provider.get_logger(SDK_SCOPE)
-        level = logging.getLevelName(cfg.log_level)
-        self.handlers: list[logging.Handler] = [OtelLogHandler(self.logger_provider, level)]
+        level = self.log_level
+        # Records of the host's loggers come at the levels the host configured (its root
+        # level is never changed: its libraries' INFO lines stay unexported); records of
+        # vibes_sdk.get_logger() loggers reach these handlers from `log_level` up (logs.py).
+        self.handlers: list[logging.Handler] = [
+            OtelLogHandler(self.logger_provider, level, cfg.max_attribute_length, cfg.capture_content)]
         if "console" in cfg.logs_exporter:
             self.handlers.append(console_handler(cfg.log_format, level))
         root = logging.getLogger()
+        self._fallback: logging.Handler | None = None
         if not root.handlers and "console" not in cfg.logs_exporter:
             # Python prints WARNING+ to stderr while the root logger has no handler (lastResort);
             # adding ours would silence that, so keep an equivalent console handler.
-            fallback = logging.StreamHandler()
-            fallback.setLevel(logging.WARNING)
-            self.handlers.append(fallback)
-        for handler in self.handlers:
+            self._fallback = logging.StreamHandler()
+            self._fallback.setLevel(logging.WARNING)
+        for handler in self._root_handlers():
             root.addHandler(handler)
-        self._previous_root_level = root.level
-        if root.level > level:
-            root.setLevel(level)  # lower only: never hide what the host app already shows
 
         if set_globals:
             _set_global_providers(self.tracer_provider, self.meter_provider, self.logger_provider)
@@ -201,6 +223,11 @@ class Runtime:
                 self._system_metrics = None
         self._labels: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
         self._labels_lock = threading.Lock()
+        self._pipeline = {"span_processors": tuple(span_processors), "metric_readers": tuple(metric_readers),
+                          "log_processors": tuple(log_processors), "set_globals": set_globals}
+
+    def _root_handlers(self) -> list[logging.Handler]:
+        return self.handlers + ([self._fallback] if self._fallback is not None else [])
 
     # ------------------------------------------------------------ labels
     def model_labels(self, operation: Any, provider: Any, model: Any, agent_name: Any,
@@ -257,8 +284,7 @@ class Runtime:
         return cost
 
     def emit_event(self, name: str, fields: Mapping[str, Any], ctx: Any) -> None:
-        attrs: dict[str, Any] = {k: (v if isinstance(v, (str, bool, int, float)) else str(v))
-                                 for k, v in fields.items()}
+        attrs = sanitize.redact_attributes(sanitize.attributes(fields, self.config.max_attribute_length))
         attrs.update(ctx.attributes)
         attrs[names.LOG_EVENT_NAME] = name
         span = otel_trace.get_current_span()
@@ -277,11 +303,34 @@ class Runtime:
             ok = _bounded(lambda p=provider, r=remaining: p.force_flush(int(r * 1000)), remaining) and ok
         return ok
 
-    def close(self, timeout: float) -> bool:
+    def detach_handlers(self) -> None:
         root = logging.getLogger()
-        for handler in self.handlers:
+        for handler in self._root_handlers():
             root.removeHandler(handler)
-        root.setLevel(self._previous_root_level)
+
+    def forked_copy(self) -> Runtime:
+        """In a forked child: a new runtime of the same config, with fresh providers,
+        exporters (own connections), locks and queues, under the child's own resource
+        identity; this one is disarmed so nothing inherited from the parent is re-exported."""
+        for exporter in self.exporters:
+            exporter.disarm()
+        self.detach_handlers()
+        guard.drop_hook = None
+        child = Runtime(self.config, instance_id=f"{os.getpid()}-{uuid.uuid4().hex[:12]}", **self._pipeline)
+        # the parent's providers in this process: stopped in the background (their export
+        # locks may be held by a thread that does not exist here), never waited for
+        threading.Thread(target=self._stop_providers, name="vibes-sdk-inherited", daemon=True).start()
+        return child
+
+    def _stop_providers(self) -> None:
+        for provider in (self.tracer_provider, self.logger_provider, self.meter_provider):
+            try:
+                provider.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def close(self, timeout: float) -> bool:
+        self.detach_handlers()
         if self._system_metrics is not None:
             try:
                 self._system_metrics.uninstrument()
@@ -295,6 +344,9 @@ class Runtime:
             self.meter_provider.shutdown(timeout_millis=max(0.0, deadline - time.monotonic()) * 1000)
 
         done = _bounded(_shutdown, timeout)
+        if not done:  # what is still queued will not leave: say so
+            for budget in self.budgets:
+                budget.abandon("shutdown_timeout")
         guard.drop_hook = None
         return done
 
@@ -350,14 +402,54 @@ def _atexit_shutdown() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _LOCK
+    global _LOCK, STATE
     _LOCK = threading.RLock()
     guard.reset_after_fork()
     COST_TRACKER._after_fork()
-    if STATE is not None:
-        STATE._labels_lock = threading.Lock()
-        STATE.inst.after_fork()
+    parent = STATE
+    if parent is None:
+        return
+    try:
+        STATE = parent.forked_copy()
+    except Exception as exc:  # noqa: BLE001 - the child runs on without telemetry, never fails
+        STATE = None
+        guard.suppressed("fork", exc)
 
+
+def _flush_at_child_exit() -> None:
+    """multiprocessing children leave through os._exit (no atexit): flush here instead."""
+    try:
+        stop()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _flush_then_terminate(signum: int, frame: Any) -> None:
+    """SIGTERM in a multiprocessing child (Pool.terminate()): flush, bounded, then die by it."""
+    state = STATE
+    timeout = state.config.shutdown_timeout if state is not None else 0.0
+    worker = threading.Thread(target=_flush_at_child_exit, name="vibes-sdk-exit", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _in_multiprocessing_child(_: Any) -> None:
+    """Runs in every multiprocessing child started by fork, before its target."""
+    if STATE is None:
+        return
+    multiprocessing.util.Finalize(None, _flush_at_child_exit, exitpriority=100)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _flush_then_terminate)
+
+
+class _ForkHook:
+    """A weak-referenceable owner for multiprocessing's after-fork registry."""
+
+
+_FORK_HOOK = _ForkHook()
+multiprocessing.util.register_after_fork(_FORK_HOOK, _in_multiprocessing_child)
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -8,9 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class OtlpSink:
-    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
+    def __init__(self, status: int = 200, delay: float = 0.0, hold: threading.Event | None = None) -> None:
         self.status = status
         self.delay = delay
+        self.hold = hold  # when given, every request is answered only once it is set
+        self.held = 0  # requests waiting on `hold` right now
+        self._held_lock = threading.Lock()
         self.requests: list[tuple[str, int]] = []  # (path, body bytes)
         self.request_headers: list[tuple[str, dict[str, str]]] = []  # (path, headers, lower-case names)
         sink = self
@@ -22,6 +25,12 @@ class OtlpSink:
                 sink.request_headers.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 if sink.delay:
                     time.sleep(sink.delay)
+                if sink.hold is not None:
+                    with sink._held_lock:
+                        sink.held += 1
+                    sink.hold.wait(30)
+                    with sink._held_lock:
+                        sink.held -= 1
                 self.send_response(sink.status)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", "0")

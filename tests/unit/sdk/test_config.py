@@ -173,7 +173,11 @@ def test_bad_per_signal_values_fail_at_init_naming_the_variable(var, value, key)
     import vibes_sdk
     with pytest.raises(ConfigError) as err:
         load_config(env={var: value})
-    assert f"(from env {var})" in str(err.value) and key in str(err.value) and repr(value) in str(err.value)
+    assert f"(from env {var})" in str(err.value) and key in str(err.value)
+    if key.endswith("headers"):  # header values hold credentials: the message never shows them
+        assert value not in str(err.value)
+    else:
+        assert repr(value) in str(err.value)
     vibes_sdk.shutdown(5)
     with pytest.raises(ConfigError, match=var):  # init() reads the real environment and fails fast
         import os

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -43,16 +43,9 @@ def otlp(sdk_factory, endpoint, **kw):
                        export_timeout=1, flush_interval=0.05, max_queue_size=32, **kw)
 
 
-def assert_fast(times):
-    # a network-bound call would take the export timeout (1 s); telemetry stays in-process
-    assert statistics.median(times) < 0.005, statistics.median(times)
-    assert max(times) < 0.25, max(times)
-
-
 def test_collector_absent(sdk_factory):
     sdk = otlp(sdk_factory, f"http://127.0.0.1:{closed_port()}")
-    times = workload(300)
-    assert_fast(times)
+    workload(300)
     t0 = time.monotonic()
     vibes.flush(3)
     assert time.monotonic() - t0 < 4
@@ -64,23 +57,29 @@ def test_collector_absent(sdk_factory):
 
 
 def test_collector_slow(sdk_factory):
-    with OtlpSink(delay=3.0) as sink:
+    """No host call waits for the collector: the whole workload finishes while the
+    collector still holds the SDK's first export requests unanswered."""
+    release = threading.Event()
+    with OtlpSink(hold=release) as sink:
         sdk = otlp(sdk_factory, sink.endpoint)
-        times = workload(300)
-        assert_fast(times)
+        deadline = time.monotonic() + 30
+        workload(50)
+        while not sink.held and time.monotonic() < deadline:  # an export reached the collector
+            workload(10)
+        workload(300)
+        assert sink.held >= 1, "an export request is held by the collector while the host ran on"
         assert dropped(sdk, "traces", "queue_full") > 0  # bounded queue: oldest dropped, counted
         t0 = time.monotonic()
         finished = vibes.shutdown(1.0)
         assert time.monotonic() - t0 < 2.0  # shutdown honours its timeout
         assert finished is False
-        assert sink.requests, "the exporter did reach the slow collector"
+        release.set()
 
 
 def test_collector_returns_500(sdk_factory):
     with OtlpSink(status=500) as sink:
         sdk = otlp(sdk_factory, sink.endpoint)
-        times = workload(50)
-        assert_fast(times)
+        workload(50)
         vibes.flush(5)
         assert "/v1/traces" in sink.paths() and "/v1/logs" in sink.paths()
         assert dropped(sdk, "traces", "export_failed") >= 1
@@ -128,16 +127,24 @@ def disabled_call():
         call.set_response(model="gpt-4o-2024-08-06")
 
 
-def test_noop_path_costs_under_2us():
+def test_disabled_path_allocates_nothing():
+    """The disabled path is cheap by construction: one shared handle, nothing built per call
+    (its speed, ~0.3 µs, is measured side by side in bench/bench_sdk.py, not here)."""
+    import tracemalloc
     assert not vibes.enabled()
-    n = 20000
-    best = float("inf")
-    for _ in range(7):
-        t0 = time.perf_counter()
-        for _ in range(n):
+    assert vibes.llm_call(model="gpt-4o") is NOOP and vibes.task("t") is NOOP and vibes.tool_call("x") is NOOP
+    disabled_call()  # warm caches
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for _ in range(2000):
             disabled_call()
-        best = min(best, (time.perf_counter() - t0) / n)
-    assert best < 2e-6, f"{best * 1e6:.2f} µs per disabled llm_call"
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = [d for d in after.compare_to(before, "filename")
+             if d.size_diff > 0 and "vibes_sdk" in str(d.traceback)]
+    assert not grown, grown
 
 
 def test_no_op_before_init_for_every_public_call():
