@@ -114,14 +114,20 @@ _DATE_SUFFIX = re.compile(r"(?:[-@_](?:19|20)\d{2}-?\d{2}-?\d{2}|-\d{4})$")
 _VARIANT_SUFFIX = re.compile(r"-(?:latest|instruct-v\d+)$")
 
 
-def normalize_model(name: Any) -> str:
-    """``openai/gpt-4o-2024-08-06`` → ``gpt-4o``; ``us.anthropic.claude-3-5-haiku-20241022-v1:0`` → ``claude-3-5-haiku``."""
+def strip_provider(name: Any) -> str:
+    """``openai/gpt-4o-2024-05-13`` → ``gpt-4o-2024-05-13`` (provider/region prefixes only)."""
     s = str(name).strip().lower()
     for _ in range(3):  # prefixes can stack: "bedrock/us.anthropic.…"
         stripped = _PREFIX.sub("", s)
         if stripped == s:
             break
         s = stripped
+    return s
+
+
+def normalize_model(name: Any) -> str:
+    """``openai/gpt-4o-2024-08-06`` → ``gpt-4o``; ``us.anthropic.claude-3-5-haiku-20241022-v1:0`` → ``claude-3-5-haiku``."""
+    s = strip_provider(name)
     s = _BEDROCK_SUFFIX.sub("", s)
     s = _DATE_SUFFIX.sub("", s)
     s = _VARIANT_SUFFIX.sub("", s)
@@ -170,11 +176,16 @@ class PriceTable:
 
     def __init__(self, models: Mapping[str, Any]) -> None:
         self._prices: dict[str, Price] = {}
+        names: list[tuple[str, Price]] = []
         for model, entry in models.items():
             price, aliases = _parse_entry(model, entry)
-            for key in [model, *aliases]:
-                self._prices[normalize_model(key)] = price
-                self._prices[key.lower()] = price
+            names += [(key, price) for key in [model, *aliases]]
+        # Exact names first; a normalised form only where no entry has that exact name, so
+        # a dated snapshot priced apart (gpt-4o-2024-05-13) never takes over its alias (gpt-4o).
+        for key, price in names:
+            self._prices[key.lower()] = price
+        for key, price in names:
+            self._prices.setdefault(normalize_model(key), price)
         self._cache: dict[str, Price | None] = {}
 
     @classmethod
@@ -201,7 +212,8 @@ class PriceTable:
             return self._cache[key]
         except KeyError:
             pass
-        price = self._prices.get(key.lower()) or self._prices.get(normalize_model(key))
+        price = (self._prices.get(key.lower()) or self._prices.get(strip_provider(key))
+                 or self._prices.get(normalize_model(key)))
         if len(self._cache) > 4096:  # bounded: model names come from callers
             self._cache.clear()
         self._cache[key] = price
