@@ -254,12 +254,9 @@ class SwarmScope(_Scope):
     def set_utilization(self, ratio: Any) -> None:
         """Override the automatic utilisation (share of agents busy, 0..1)."""
         try:
-            value = min(1.0, max(0.0, float(ratio)))
-        except (TypeError, ValueError, OverflowError):
-            return  # not a number: nothing to record
-        try:
             if _rt.STATE is None:
                 return
+            value = min(1.0, max(0.0, float(ratio)))
             if value == value:  # not NaN
                 _rt.STATE.inst.swarm_utilization.set(value, _cc_labels(self.context))
         except Exception as exc:  # noqa: BLE001

@@ -17,6 +17,7 @@ from opentelemetry._logs import LogRecord, SeverityNumber
 
 from vibes_sdk import names
 from vibes_sdk._internal import runtime as _rt
+from vibes_sdk._internal import sanitize
 from vibes_sdk._internal.loghandler import RESERVED, severity_number
 
 #: Python level → (OTel SeverityNumber, SeverityText). Levels in between map to the
@@ -87,7 +88,8 @@ class FieldLogger:
 
 
 def get_logger(name: Any = None) -> FieldLogger:
-    return FieldLogger(logging.getLogger(None if name is None else str(name)))
+    """A logger whose methods take keyword fields; any name is accepted, none raises."""
+    return FieldLogger(logging.getLogger(None if name is None else sanitize.describe(name)))
 
 
 # ------------------------------------------------------------ session summary

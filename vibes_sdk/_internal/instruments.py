@@ -9,6 +9,9 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 
 from vibes_sdk import names
+from vibes_sdk._internal import guard
+
+_INT64_MAX = 2**63 - 1
 
 # attribute name on Instruments -> names.Instrument
 _FIELDS = {
@@ -64,9 +67,14 @@ class CumulativeCounter:
         with self._lock:
             entry = self._totals.get(key)
             if entry is None:
-                self._totals[key] = [dict(attributes or {}), amount]
-            else:
-                entry[1] += amount
+                self._totals[key] = [dict(attributes or {}), min(amount, _INT64_MAX)]
+                return
+            entry[1] += amount
+            if entry[1] <= _INT64_MAX:
+                return
+            # a running total OTLP's int64 cannot carry: held at the limit, and said so
+            entry[1] = _INT64_MAX if type(entry[1]) is int else float(_INT64_MAX)
+        guard.count_drop("metrics", "value_clamped")  # outside the lock: the drop counter is one of these
 
     def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
         with self._lock:

@@ -59,9 +59,10 @@ class OtelLogHandler(logging.Handler):
     exception's message only with content capture on (it can echo a prompt)."""
 
     def __init__(self, logger_provider: Any, level: int, max_attribute_length: int = 4096,
-                 capture_content: bool = False) -> None:
+                 capture_content: bool = False, max_body_length: int = 32 * 1024) -> None:
         super().__init__(level)
         self._limit = max_attribute_length
+        self._max_body = max_body_length  # cut here already: masking a 1 MB line costs
         self._capture = capture_content
         self._provider = logger_provider
         self._loggers: dict[str, Any] = {}
@@ -94,12 +95,12 @@ class OtelLogHandler(logging.Handler):
                 else:  # the frames, without the message line
                     trace_text = "Traceback (most recent call last):\n" + "".join(traceback.format_tb(tb)) + etype.__name__
                 attributes["exception.stacktrace"] = sanitize.clean_str(trace_text)
-            self._logger(record.name).emit(LogRecord(
+            self._logger(sanitize.clean_str(record.name)).emit(LogRecord(
                 timestamp=int(record.created * 1e9),
                 context=otel_context.get_current(),
                 severity_text=_OTEL_TEXT.get(record.levelname, record.levelname),
                 severity_number=SeverityNumber(severity_number(record.levelno)),
-                body=sanitize.redact(sanitize.clean_str(record.getMessage())),
+                body=sanitize.redact(sanitize.clean_str(record.getMessage()[: self._max_body + 1])),
                 attributes=attributes,
             ))
         except Exception:  # noqa: BLE001

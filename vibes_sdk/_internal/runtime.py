@@ -61,6 +61,8 @@ from vibes_sdk.config import ObserveConfig, signal_endpoint, signal_headers
 from vibes_sdk.cost import CostTracker, PriceTable, Usage, cost_usd
 
 STATE: Runtime | None = None
+_CLOSED = threading.Event()  # clear while a stop() is flushing
+_CLOSED.set()
 COST_TRACKER = CostTracker()  # process-wide; exists before init so callers can hold it
 _LOCK = threading.RLock()
 _ATEXIT_REGISTERED = False
@@ -197,7 +199,8 @@ class Runtime:
         # level is never changed: its libraries' INFO lines stay unexported); records of
         # vibes_sdk.get_logger() loggers reach these handlers from `log_level` up (logs.py).
         self.handlers: list[logging.Handler] = [
-            OtelLogHandler(self.logger_provider, level, cfg.max_attribute_length, cfg.capture_content)]
+            OtelLogHandler(self.logger_provider, level, cfg.max_attribute_length, cfg.capture_content,
+                           cfg.max_log_body_length)]
         if "console" in cfg.logs_exporter:
             self.handlers.append(console_handler(cfg.log_format, level))
         root = logging.getLogger()
@@ -389,9 +392,14 @@ def stop(timeout: float | None = None) -> bool:
     global STATE
     with _LOCK:
         state, STATE = STATE, None  # new calls become no-ops at once
+        if state is not None:
+            _CLOSED.clear()
     if state is None:
         return True
-    return state.close(state.config.shutdown_timeout if timeout is None else timeout)
+    try:
+        return state.close(state.config.shutdown_timeout if timeout is None else timeout)
+    finally:
+        _CLOSED.set()
 
 
 def _atexit_shutdown() -> None:
@@ -402,8 +410,10 @@ def _atexit_shutdown() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _LOCK, STATE
+    global _LOCK, STATE, _CLOSED
     _LOCK = threading.RLock()
+    _CLOSED = threading.Event()
+    _CLOSED.set()
     guard.reset_after_fork()
     COST_TRACKER._after_fork()
     parent = STATE
@@ -427,10 +437,11 @@ def _flush_at_child_exit() -> None:
 def _flush_then_terminate(signum: int, frame: Any) -> None:
     """SIGTERM in a multiprocessing child (Pool.terminate()): flush, bounded, then die by it."""
     state = STATE
-    timeout = state.config.shutdown_timeout if state is not None else 0.0
+    timeout = state.config.shutdown_timeout if state is not None else 5.0
     worker = threading.Thread(target=_flush_at_child_exit, name="vibes-sdk-exit", daemon=True)
     worker.start()
     worker.join(timeout + 0.5)
+    _CLOSED.wait(timeout)  # the signal may have come in the middle of the exit flush: let it end
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 

@@ -23,9 +23,27 @@ MAX_TOKENS = names.MAX_TOKENS_PER_VALUE
 #: Largest duration accepted, in seconds (a year); larger or non-finite ones are ignored.
 MAX_SECONDS = 366 * 24 * 3600.0
 
-# Go's RE2 (the collector) takes a leading "(?i)"; Python wants the flag scoped per alternative.
-_SECRET = re.compile("|".join(f"(?i:{p[4:]})" if p.startswith("(?i)") else f"(?:{p})"
-                              for p in names.REDACTION_PATTERNS))
+_LEADING_CLASS = re.compile(r"^(\[[^\]]+\])[+{]")
+
+
+def _python_pattern(pattern: str) -> str:
+    """One collector (RE2) pattern for Python's backtracking engine.
+
+    RE2 takes a leading "(?i)"; Python wants the flag scoped per alternative. RE2 is linear
+    whatever the input; here a pattern opening with a repeated class (the email one) would
+    retry from every position of a long run of letters (quadratic on a 1 MB log line), so
+    it may only start where that class does not continue from the left.
+    """
+    flags = ""
+    if pattern.startswith("(?i)"):
+        flags, pattern = "i", pattern[4:]
+    lead = _LEADING_CLASS.match(pattern)
+    if lead:
+        pattern = f"(?<!{lead.group(1)}){pattern}"
+    return f"(?{flags}:{pattern})"
+
+
+_SECRET = re.compile("|".join(_python_pattern(p) for p in names.REDACTION_PATTERNS))
 REDACTED = "[redacted]"
 
 
