@@ -90,6 +90,8 @@ class _CountingExporter:
             except Exception as exc:  # noqa: BLE001
                 guard.suppressed(f"{self.signal} export", exc, self.signal)
             chunk = good
+        if self._inner is None:  # disarmed meanwhile (shutdown timed out): already counted
+            return True
         guard.count_drop(self.signal, "export_failed", len(chunk))
         return False
 

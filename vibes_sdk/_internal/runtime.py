@@ -347,9 +347,11 @@ class Runtime:
             self.meter_provider.shutdown(timeout_millis=max(0.0, deadline - time.monotonic()) * 1000)
 
         done = _bounded(_shutdown, timeout)
-        if not done:  # what is still queued will not leave: say so
+        if not done:  # what is still queued will not leave: say so, once
             for budget in self.budgets:
                 budget.abandon("shutdown_timeout")
+            for exporter in self.exporters:
+                exporter.disarm()
         guard.drop_hook = None
         return done
 

@@ -4,17 +4,64 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vibes_sdk as vibes
 from vibes_sdk import names
 
+class _Hostile:
+    """An object whose every conversion raises (or lies), as a host's odd types may."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    def _fail(self, *args):
+        raise RuntimeError(f"hostile {self.how}")
+
+    def __str__(self):
+        return 42 if self.how == "str-not-str" else self._fail()  # type: ignore[return-value]
+
+    __repr__ = __int__ = __index__ = __float__ = __bool__ = __len__ = __iter__ = _fail
+
+    def __hash__(self):
+        return self._fail() if self.how == "hash" else 1
+
+    def __eq__(self, other):
+        return self._fail()
+
+
+class _Deep:
+    """Converts like a deeply nested structure (RecursionError) but prints short for hypothesis."""
+
+    def __init__(self, depth: int) -> None:
+        value: list = []
+        for _ in range(depth):
+            value = [value]
+        self.value = value
+
+    def __str__(self):
+        return str(self.value)
+
+    def __repr__(self):
+        return "<deeply nested list>"
+
+
+hostile = st.one_of(
+    st.sampled_from(["str", "str-not-str", "hash", "int"]).map(_Hostile),
+    st.integers(min_value=2**63, max_value=10**400), st.integers(min_value=-(10**400), max_value=-(2**63)),
+    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=5)
+    .map(lambda s: "x" + s + "y"),  # lone surrogates, as from json.loads of model output
+    st.sampled_from([10**30, 2**64, 1e30, 1e308, float("inf"), -float("inf"), float("nan")]),
+    st.integers(min_value=1_000, max_value=200_000).map(_Deep),
+)
 garbage = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=300), st.binary(max_size=50), st.lists(st.integers(), max_size=5),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=3), st.just(object()),
-    st.just(float("nan")), st.just(-1), st.just(10**30),
+    st.just(float("nan")), st.just(-1), st.just(10**30), hostile,
 )
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -50,7 +97,7 @@ def test_scopes_and_units_with_garbage(sdk_factory, values):
                 t.record_result(d)
         vibes.get_logger(a).info(b, **{"x": c, "message": d, "args": e})
         vibes.inject({"k": "v"})
-        with vibes.extract({"traceparent": a if isinstance(a, str) else "x", "baggage": str(b)}):
+        with vibes.extract({"traceparent": a if isinstance(a, str) else "x", "baggage": b if isinstance(b, str) else "k=v"}):
             pass
 
 
@@ -74,7 +121,36 @@ def test_fuzzing_left_sdk_healthy(sdk):
     assert sdk.total(names.TOKENS.name) == 10
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(values=st.lists(garbage, min_size=8, max_size=8))
+def test_every_other_calls_data_still_reaches_a_live_receiver(live_receiver, values):
+    """Garbage into every public call, then one good call: its span, tokens and log
+    record are decoded at a live OTLP receiver (the garbage cost no other data)."""
+    import uuid
+
+    from .test_hostile_host import every_public_call, wait_for
+    for v in values:
+        every_public_call(v)
+    marker = uuid.uuid4().hex
+    with vibes.llm_call(model="gpt-4o", provider="openai", attributes={"marker": marker}) as c:
+        c.record_usage(100, 10)
+    vibes.get_logger("app").warning("good %s", marker)
+    wait_for(lambda: any(s["attributes"].get("marker") == marker for _, s in live_receiver.spans()), "the good span")
+    wait_for(lambda: any(r["body"] == f"good {marker}" for _, r in live_receiver.logs()), "the good log record")
+
+
 _started = {}
+
+
+@pytest.fixture
+def live_receiver():
+    from .otlp_sink import OtlpSink
+    from .test_hostile_host import FAST
+    with OtlpSink() as sink:
+        vibes.shutdown(5)
+        vibes.init(endpoint=sink.endpoint, service_name="fuzz", **FAST)
+        yield sink
+        vibes.shutdown(5)
 
 
 def _ensure(factory):
