@@ -1,0 +1,244 @@
+"""Per-call cost WITH OTLP export, on a mocked OpenAI chat completion, side by side in one run.
+
+Each contender runs in its own process (its own OTel globals) and exports over OTLP/HTTP to
+the same live receiver (bench/otlp_receiver.py, its own process, decoding and counting
+every item). Rounds are interleaved across contenders; each round makes N calls through
+the real ``openai`` client (an ``httpx2.MockTransport`` answers), times every call, then
+times the flush. Reported: per-call p50 / p99 (µs), overhead over the plain client (p50),
+flush time per call, and what reached the receiver (spans delivered of those sent).
+
+  plain          the openai client, no telemetry
+  otel-bare      bare OpenTelemetry SDK doing vibes' span + metric work by hand, OTLP export
+  official       opentelemetry-instrumentation-openai-v2 on the bare OTel SDK, OTLP export
+  vibes          vibes_sdk.llm_call around the call (context, usage, cost, exact counters)
+  vibes+official vibes_sdk.init() with the official instrumentor on its providers
+
+Usage: python bench/bench_export.py [--calls N] [--rounds R] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+
+CONTENDERS = ("plain", "otel-bare", "official", "vibes", "vibes+official")
+HERE = Path(__file__).resolve().parent
+RESPONSE = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-2024-08-06",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hello"}}],
+            "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}}
+MESSAGES = [{"role": "user", "content": "hello"}]
+
+
+# ------------------------------------------------------------------ worker side
+def _client() -> Any:
+    import httpx2
+    from openai import OpenAI
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(200, json=RESPONSE))
+    return OpenAI(api_key="bench-key", base_url="http://mock.invalid/v1", max_retries=0,
+                  http_client=httpx2.Client(transport=transport))
+
+
+def _bare_providers(service: str, endpoint: str) -> tuple[Any, Any, Any]:
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create({"service.name": service})
+    tp = TracerProvider(resource=resource)
+    tp.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"),
+                                             schedule_delay_millis=2000))
+    mp = MeterProvider(resource=resource, metric_readers=[PeriodicExportingMetricReader(
+        OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics"), export_interval_millis=10_000)])
+    lp = LoggerProvider(resource=resource)
+    lp.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{endpoint}/v1/logs"),
+                                                        schedule_delay_millis=2000))
+    return tp, mp, lp
+
+
+def _setup(name: str, endpoint: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(one call, flush) for a contender."""
+    client = _client()
+
+    def create(**kwargs: Any) -> Any:  # looked up per call: an instrumentor patches the class later
+        return client.chat.completions.create(**kwargs)
+
+    def plain() -> None:
+        create(model="gpt-4o", messages=MESSAGES)
+
+    if name == "plain":
+        return plain, lambda: None
+    if name in ("otel-bare", "official"):
+        tp, mp, lp = _bare_providers(f"bench-{name}", endpoint)
+
+        def flush() -> None:
+            tp.force_flush(); lp.force_flush(); mp.force_flush()
+        if name == "official":
+            from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+            OpenAIInstrumentor().instrument(tracer_provider=tp, meter_provider=mp, logger_provider=lp)
+            return plain, flush
+        from vibes_sdk import names
+        from opentelemetry.trace import SpanKind
+        tracer, meter = tp.get_tracer("bench"), mp.get_meter("bench")
+        tokens = meter.create_histogram(names.TOKEN_USAGE.name, unit="{token}")
+        duration = meter.create_histogram(names.OPERATION_DURATION.name, unit="s")
+        cost = meter.create_counter(names.COST.name, unit="{USD}")
+        labels = {names.GEN_AI_OPERATION_NAME: "chat", names.GEN_AI_PROVIDER_NAME: "openai",
+                  names.GEN_AI_REQUEST_MODEL: "gpt-4o"}
+
+        def bare() -> None:
+            start = time.perf_counter()
+            with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT, attributes=labels) as span:
+                reply = create(model="gpt-4o", messages=MESSAGES)
+                span.set_attributes({names.GEN_AI_USAGE_INPUT_TOKENS: reply.usage.prompt_tokens,
+                                     names.GEN_AI_USAGE_OUTPUT_TOKENS: reply.usage.completion_tokens,
+                                     names.GEN_AI_RESPONSE_MODEL: reply.model})
+            tokens.record(reply.usage.prompt_tokens, {**labels, names.GEN_AI_TOKEN_TYPE: "input"})
+            tokens.record(reply.usage.completion_tokens, {**labels, names.GEN_AI_TOKEN_TYPE: "output"})
+            duration.record(time.perf_counter() - start, labels)
+            cost.add(0.006, labels)
+        return bare, flush
+
+    import vibes_sdk as vibes
+    vibes.init(service_name=f"bench-{name}", endpoint=endpoint, system_metrics=False)
+    flush = lambda: vibes.flush(30)  # noqa: E731
+    session = vibes.session("bench-session", user_id="u-1")
+    session.__enter__()
+    vibes.agent("planner").__enter__()
+    if name == "vibes+official":
+        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+        from vibes_sdk._internal import runtime
+        st = runtime.STATE
+        OpenAIInstrumentor().instrument(tracer_provider=st.tracer_provider, meter_provider=st.meter_provider,
+                                        logger_provider=st.logger_provider)
+        return plain, flush
+
+    def wrapped() -> None:
+        with vibes.llm_call(model="gpt-4o", provider="openai") as call:
+            reply = create(model="gpt-4o", messages=MESSAGES)
+            call.record_usage(reply.usage.prompt_tokens, reply.usage.completion_tokens)
+            call.set_response(model=reply.model, id=reply.id)
+    return wrapped, flush
+
+
+def worker(name: str, endpoint: str) -> None:
+    import gc
+    call, flush = _setup(name, endpoint)
+    for _ in range(200):  # warm up caches, connections, the batch workers
+        call()
+    flush()
+    perf = time.perf_counter
+    for line in sys.stdin:
+        n = int(line.split()[1])
+        gc.collect()
+        times = []
+        for _ in range(n):
+            t0 = perf()
+            call()
+            times.append(perf() - t0)
+        t0 = perf()
+        flush()
+        flush_s = perf() - t0
+        times.sort()
+        print(json.dumps({"p50": times[n // 2], "p99": times[int(n * 0.99)], "mean": sum(times) / n,
+                          "flush": flush_s}), flush=True)
+
+
+# ------------------------------------------------------------------ parent side
+def _counts(receiver: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{receiver}/counts", timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=1000, help="calls per round (keep within the 2048 queue)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--endpoint", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.endpoint)
+        return 0
+
+    port_file = Path(tempfile.mkdtemp()) / "port"
+    receiver = subprocess.Popen([sys.executable, str(HERE / "otlp_receiver.py"), str(port_file)])
+    workers: dict[str, subprocess.Popen] = {}
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text():
+            if time.monotonic() > deadline:
+                raise SystemExit("the OTLP receiver did not start")
+            time.sleep(0.05)
+        endpoint = f"http://127.0.0.1:{port_file.read_text()}"
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+        for name in CONTENDERS:
+            workers[name] = subprocess.Popen([sys.executable, __file__, "--worker", name, "--endpoint", endpoint],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        results: dict[str, list[dict[str, float]]] = {n: [] for n in CONTENDERS}
+        for r in range(args.rounds):  # interleaved: machine noise hits every contender alike
+            for name, proc in workers.items():
+                proc.stdin.write(f"run {args.calls}\n")
+                proc.stdin.flush()
+                results[name].append(json.loads(proc.stdout.readline()))
+            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        time.sleep(1.0)
+        counts = _counts(endpoint)
+    finally:
+        for proc in workers.values():
+            proc.kill()
+        receiver.kill()
+
+    sent = (args.rounds * args.calls) + 200
+    summary: dict[str, Any] = {"calls_per_round": args.calls, "rounds": args.rounds, "contenders": {}}
+    plain_p50 = statistics.median(r["p50"] for r in results["plain"])
+    for name in CONTENDERS:
+        p50 = statistics.median(r["p50"] for r in results[name])
+        got = counts.get(f"bench-{name}", {})
+        summary["contenders"][name] = {
+            "p50_us": round(p50 * 1e6, 1), "p99_us": round(statistics.median(r["p99"] for r in results[name]) * 1e6, 1),
+            "p50_min_max_us": [round(min(r["p50"] for r in results[name]) * 1e6, 1),
+                               round(max(r["p50"] for r in results[name]) * 1e6, 1)],
+            "overhead_us": round((p50 - plain_p50) * 1e6, 1),
+            "flush_us_per_call": round(statistics.median(r["flush"] for r in results[name]) / args.calls * 1e6, 1),
+            "spans_delivered": got.get("spans", 0), "spans_sent": 0 if name == "plain" else sent,
+            "log_records": got.get("logs", 0), "metric_points": got.get("points", 0)}
+    c = summary["contenders"]
+    for peer in ("official", "otel-bare"):  # a ratio only means something when both overheads do
+        if c[peer]["overhead_us"] > 0 and c["vibes"]["overhead_us"] > 0:
+            summary[f"vibes_overhead_vs_{peer.replace('-', '_')}"] = round(
+                c["vibes"]["overhead_us"] / c[peer]["overhead_us"], 2)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"mocked OpenAI chat call with OTLP export to a live receiver; "
+          f"median of {args.rounds} interleaved rounds × {args.calls} calls")
+    print(f"{'contender':<16}{'p50 µs':>9}{'p99 µs':>9}{'+p50 µs':>9}{'flush µs/call':>15}{'spans':>14}")
+    for name, row in c.items():
+        spans = f"{row['spans_delivered']}/{row['spans_sent']}" if name != "plain" else "-"
+        print(f"{name:<16}{row['p50_us']:>9.1f}{row['p99_us']:>9.1f}{row['overhead_us']:>9.1f}"
+              f"{row['flush_us_per_call']:>15.1f}{spans:>14}")
+    for key in ("vibes_overhead_vs_official", "vibes_overhead_vs_otel_bare"):
+        if key in summary:
+            print(f"{key.replace('_', ' ')}: {summary[key]}×")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
