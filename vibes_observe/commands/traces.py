@@ -122,7 +122,7 @@ def _cost_cell(cost: float, unpriced: int) -> str:
     return f"{text} [yellow]+{unpriced} unpriced[/]" if unpriced else text
 
 
-def _span_label(span: Span, trace_start_us: int) -> str:
+def span_label(span: Span, trace_start_us: int) -> str:
     parts = [f"[bold]{escape(span.name)}[/]", f"[cyan]{fmt_duration_us(span.duration_us)}[/]",
              f"[dim]+{fmt_duration_us(span.start_us - trace_start_us)}[/]"]
     if is_inference(span):
@@ -145,16 +145,20 @@ def _span_label(span: Span, trace_start_us: int) -> str:
     return "  ".join(parts)
 
 
-def render_tree(trace: Trace) -> Tree:
+def trace_heading(trace: Trace) -> str:
+    """One line (rich markup) about a trace: id, start, duration, spans, errors, tokens, cost."""
     usage = Usage().add_trace(trace)
-    head = (f"trace [bold]{trace.trace_id}[/]  {fmt_time(trace.start_us / 1e6)}  "
+    return (f"trace [bold]{trace.trace_id}[/]  {fmt_time(trace.start_us / 1e6)}  "
             f"{fmt_duration_us(trace.duration_us)}  {len(trace.spans)} spans, "
             f"{trace.error_count} error(s)  tokens {fmt_int(usage.input_tokens)} in/"
             f"{fmt_int(usage.output_tokens)} out  cost {_cost_cell(usage.cost_usd, usage.unpriced_calls)}")
-    tree = Tree(head)
+
+
+def render_tree(trace: Trace) -> Tree:
+    tree = Tree(trace_heading(trace))
 
     def add(node: Tree, span: Span) -> None:
-        child = node.add(_span_label(span, trace.start_us))
+        child = node.add(span_label(span, trace.start_us))
         for sub in span.children:
             add(child, sub)
 
