@@ -101,9 +101,10 @@ class Dashboard(App):
     ]
 
     def __init__(self, endpoints: Endpoints, *, range_key: str = "1h", interval: float = 5.0,
-                 filters: dict[str, str | None] | None = None):
+                 filters: dict[str, str | None] | None = None, source=gather):
         super().__init__()
         self.endpoints, self.range_key, self.interval = endpoints, range_key, interval
+        self.source = source  # (endpoints, range key, filters) -> Snapshot
         self.filters = filters or {}
         self.snapshot: Snapshot | None = None
         self.refreshes = 0  # completed data refreshes (tests wait on it)
@@ -160,7 +161,7 @@ class Dashboard(App):
 
     @work(thread=True, exclusive=True, group="fetch")
     def fetch(self, range_key: str) -> None:
-        snap = gather(self.endpoints, range_key, self.filters)
+        snap = self.source(self.endpoints, range_key, self.filters)
         self.call_from_thread(self.show, snap)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
