@@ -58,5 +58,6 @@ test: venv check-generated ## everything CI runs (native binaries resolved/built
 demo: venv ## send a demo agent workload to the running stack
 	$(PY) -m vibes_sdk.demo
 
-bench: venv ## SDK overhead vs bare OpenTelemetry, side by side
+bench: venv ## SDK overhead vs bare OpenTelemetry, side by side; CLI start-up (needs the stack for `cost`)
 	$(PY) bench/bench_sdk.py
+	$(PY) bench/bench_cli.py

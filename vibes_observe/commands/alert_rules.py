@@ -153,16 +153,22 @@ def _default_runbook() -> str:
     return defaults.RUNBOOK_BASE_URL
 
 
+def added_names(ctx=None, param=None, incomplete: str = "") -> list[str]:
+    """Alerts added with `alerts add` (also the shell completion of NAME)."""
+    folder = _rules.user_rules_dir()
+    names = sorted(p.stem.removeprefix(oneline.FILE_PREFIX) for p in folder.glob(f"{oneline.FILE_PREFIX}*.yml"))
+    return [n for n in names if n.startswith(incomplete)]
+
+
 @click.command("remove")
-@click.argument("name")
+@click.argument("name", shell_complete=added_names)
 def alerts_remove(name) -> None:
     """Remove an alert added with `alerts add` and reload Prometheus."""
     prom = PrometheusClient(endpoints().prometheus)
     folder = _rules.user_rules_dir()
     if not (folder / f"{oneline.FILE_PREFIX}{name}.yml").is_file():
-        added = sorted(p.stem.removeprefix(oneline.FILE_PREFIX) for p in folder.glob(f"{oneline.FILE_PREFIX}*.yml"))
         raise CommandError(f"no alert {name!r} added with `alerts add` in {folder} "
-                           f"(there: {', '.join(added) or 'none'})")
+                           f"(there: {', '.join(added_names()) or 'none'})")
     try:
         dest = _rules.remove(f"{oneline.FILE_PREFIX}{name}.yml", prom)
     except _rules.RuleError as exc:
@@ -171,7 +177,7 @@ def alerts_remove(name) -> None:
 
 
 @click.command("test", short_help="Evaluate an alert now; --notify its channels.")
-@click.argument("name_or_rule")
+@click.argument("name_or_rule", shell_complete=added_names)
 @click.option("--severity", default=None, help="For a rule in words: its severity (default warning).")
 @click.option("--channel", "channels", multiple=True, metavar="NAME", help="For a rule in words: its channels.")
 @click.option("--notify", is_flag=True, help="Also send a marked test notification to the rule's channels.")
