@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "cli"))
-import workload as wl  # noqa: E402
+import workload as wl  # on sys.path via conftest
 
 from vibes_sdk import names as n  # noqa: E402
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sent(stack):
-    work = wl.send(wl.make_workload(), stack.otlp_http_endpoint)
-    wl.wait_until_landed(work, stack)
-    return work
 
 
 def test_observe_alone_lists_the_stack(stack, sent):

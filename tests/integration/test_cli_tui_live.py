@@ -5,26 +5,17 @@ Enter on the session opens its trace tree; a backend that goes down greys its pa
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 from textual.widgets import ContentSwitcher, DataTable, Static, Tree
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "cli"))
-import workload as wl  # noqa: E402
+import workload as wl  # on sys.path via conftest
 
 from vibes_observe.clients import Endpoints  # noqa: E402
 from vibes_observe.tui.app import Dashboard, TraceScreen  # noqa: E402
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sent(stack):
-    work = wl.send(wl.make_workload(), stack.otlp_http_endpoint)
-    wl.wait_until_landed(work, stack)
-    return work
 
 
 def _endpoints(stack, **override) -> Endpoints:

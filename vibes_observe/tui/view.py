@@ -28,8 +28,8 @@ def tiles(snap: Snapshot) -> list[tuple[str, str, str]]:
         return []
     tok = s["tokens"]
     costs = snap.costs or {}
-    cost = " · ".join(f"{p} {cost_text(costs[p]['cost_usd'], costs[p]['unpriced_requests'])}"
-                      for p in PERIODS if p in costs)
+    parts = [f"{p} {cost_text(costs[p]['cost_usd'], costs[p]['unpriced_requests'])}" for p in PERIODS if p in costs]
+    cost = "\n".join(" · ".join(parts[i:i + 2]) for i in range(0, len(parts), 2))
     rate = s["error_rate"]
     active = snap.active
 
