@@ -91,7 +91,9 @@ def test_requests_below_fires_when_nothing_arrives(promtool, tmp_path):
         "alert_rule_test": [
             {"alertname": "AgentsSilent", "eval_time": "20m", "exp_alerts": []},
             {"alertname": "AgentsSilent", "eval_time": "30m", "exp_alerts": [
-                {"exp_labels": {"severity": "info", "component": "custom"}}]}],
+                {"exp_labels": {"severity": "info", "component": "custom"},
+                 "exp_annotations": yaml.safe_load(text)["groups"][0]["rules"][0]["annotations"]
+                 | {"description": "Requests is 0; rule: requests < 1 per 15m for 1m."}}]}],
     }]}
     (tmp_path / "t.yml").write_text(yaml.safe_dump(tests))
     res = run([promtool, "test", "rules", "t.yml"], cwd=tmp_path)
