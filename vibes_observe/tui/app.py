@@ -83,8 +83,8 @@ class Dashboard(App):
     #title { height: 1; padding: 0 1; background: $boost; }
     #tiles { height: 4; }
     .tile { width: 1fr; height: 4; border: round $primary; padding: 0 1; content-align: center middle; }
-    #tile-cost { width: 3fr; }
-    #tile-active { width: 2fr; }
+    #tile-tokens, #tile-latency, #tile-rates, #tile-active { width: 2fr; }
+    #tile-cost { width: 4fr; }
     DataTable { height: 1fr; border: round $primary; }
     #chart-box { height: 7; border: round $primary; }
     #chart { height: 4; }
