@@ -9,6 +9,7 @@ a price is reported as unpriced, never as $0."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
@@ -41,7 +42,7 @@ def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tup
     now = datetime.now(timezone.utc)
     out: dict[str, Any] = {"source": f"Prometheus {prom.url} ({n.COST.prom}, {n.UNPRICED_REQUESTS.prom})",
                            "periods": {}}
-    for period in periods:
+    def one(period: str) -> dict[str, Any]:
         w = period_window_s(period, now)
         entry: dict[str, Any] = {
             "since": None if period == "all" else period_start(period, now).isoformat(),
@@ -55,7 +56,11 @@ def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tup
             for s in prom.query(q.unpriced_requests(w, [label], sel)):
                 rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0})["unpriced_requests"] = count(s.value)
             entry[f"by_{dim}"] = dict(sorted(rows.items(), key=lambda kv: -kv[1]["cost_usd"]))
-        out["periods"][period] = entry
+        return entry
+
+    # periods are independent queries: ask Prometheus for them at once (start-up latency)
+    with ThreadPoolExecutor(max_workers=max(len(periods), 1)) as pool:
+        out["periods"] = dict(zip(periods, pool.map(one, periods)))
     return out
 
 
