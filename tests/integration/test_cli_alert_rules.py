@@ -102,8 +102,8 @@ def test_notify_delivers_a_marked_test_to_the_rules_channel(stack, sent):
           "--name", name, "--severity", "info")
     try:
         out = _json(stack, "alerts", "test", name, "--notify")
-        assert out["notifications"] == [{"channel": "ops-file", "type": "file", "delivered": True,
-                                         "detail": "delivered (webhook)"}]
+        assert [(d["channel"], d["type"], d["delivered"]) for d in out["notifications"]] == [
+            ("ops-file", "file", True)]
 
         def received():
             lines = stack.alert_receiver_file.read_text().splitlines() if stack.alert_receiver_file.exists() else []

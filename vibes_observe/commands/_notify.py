@@ -67,7 +67,7 @@ def notify(am: AlertmanagerClient, channel: Channel, receiver: str, *, name: str
         attempts, failed = _counts(am, integration, receiver)
         tried, broke = attempts - before[0], failed - before[1]
         if tried > broke:
-            return Delivery(channel.name, channel.type, True, f"delivered ({integration})")
+            return Delivery(channel.name, channel.type, True, f"sent by Alertmanager ({integration})")
         if broke:
             return Delivery(channel.name, channel.type, False,
                             f"Alertmanager's {integration} attempt failed (it keeps retrying; "

@@ -112,12 +112,17 @@ def place(data: bytes, dest: Path, prom: PrometheusClient, *, reload: bool = Tru
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        # The exact bytes about to go live, with every other rule file Prometheus loads.
+        # The exact bytes about to go live: alone first (promtool's reason then names only
+        # this rule), then with every other rule file Prometheus loads.
+        alone = check(Path(tmp))
+        if not alone.ok:
+            raise RuleError(f"{what}: `promtool check rules` rejected it; {dest} left unchanged: "
+                            f"{' '.join(alone.output.split())}")
         others = [f for f in rule_set(dest.parent) if f != dest]
         result = check_set([*others, Path(tmp)])
         if not result.ok:
-            raise RuleError(f"{what}: `promtool check rules` rejected the resulting rule set; "
-                            f"{dest} left unchanged: {' '.join(result.output.split())}")
+            raise RuleError(f"{what}: `promtool check rules` rejected the resulting rule set (an installed "
+                            f"rule file fails); {dest} left unchanged: {' '.join(result.output.split())}")
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

@@ -64,7 +64,8 @@ def test_rule_promtool_rejects_leaves_every_file_unchanged(rule_dirs, prom):
     with pytest.raises(_rules.RuleError) as err:
         _rules.place(text.encode(), user / name, prom, what="alert X")
     message = str(err.value)
-    assert message.startswith("alert X: `promtool check rules` rejected") and "\n" not in message
+    assert message.startswith("alert X: `promtool check rules` rejected it") and "\n" not in message
+    assert "unclosed action" in message  # promtool's own reason
     assert "left unchanged" in message
     assert _snapshot(generated, user) == before
     assert Reload.calls == []
