@@ -81,8 +81,8 @@ class TraceScreen(ModalScreen):
 class Dashboard(App):
     CSS = """
     #title { height: 1; padding: 0 1; background: $boost; }
-    #tiles { height: 4; }
-    .tile { width: 1fr; height: 4; border: round $primary; padding: 0 1; content-align: center middle; }
+    #tiles { height: 6; }
+    .tile { width: 1fr; min-width: 14; height: 6; border: round $primary; padding: 0 1; content-align: center middle; }
     #tile-tokens, #tile-latency, #tile-rates, #tile-active { width: 2fr; }
     #tile-cost { width: 4fr; }
     DataTable { height: 1fr; border: round $primary; }

@@ -28,8 +28,8 @@ def tiles(snap: Snapshot) -> list[tuple[str, str, str]]:
         return []
     tok = s["tokens"]
     costs = snap.costs or {}
-    parts = [f"{p} {cost_text(costs[p]['cost_usd'], costs[p]['unpriced_requests'])}" for p in PERIODS if p in costs]
-    cost = "\n".join(" · ".join(parts[i:i + 2]) for i in range(0, len(parts), 2))
+    cost = "\n".join(f"{p:<6}{cost_text(costs[p]['cost_usd'], costs[p]['unpriced_requests'])}"
+                     for p in PERIODS if p in costs)
     rate = s["error_rate"]
     active = snap.active
 
@@ -42,7 +42,7 @@ def tiles(snap: Snapshot) -> list[tuple[str, str, str]]:
         ("cost", "cost (UTC periods)", cost),
         ("latency", "latency avg / p99", f"{fmt_seconds(snap.latency_avg_s)} / {fmt_seconds(s['latency_p99_s'])}"),
         ("rates", "success / error rate", f"{_pct(None if rate is None else 1 - rate)} / {_pct(rate)}"),
-        ("active", "active sessions / agents / swarms", f"{gauge('sessions')} / {gauge('agents')} / {gauge('swarms')}"),
+        ("active", "sessions/agents/swarms", f"{gauge('sessions')} / {gauge('agents')} / {gauge('swarms')}"),
     ]
 
 
