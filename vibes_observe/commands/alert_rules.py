@@ -13,7 +13,7 @@ from rich.table import Table
 
 from vibes_observe.alerting import oneline
 from vibes_observe.alerting.alertmanager import CHANNELS_LABEL
-from vibes_observe.alerting.quantities import SCOPE_LABELS
+from vibes_observe.alerting.quantities import QUANTITIES, SCOPE_LABELS
 from vibes_observe.clients.alertmanager import AlertmanagerClient
 from vibes_observe.clients.prometheus import PrometheusClient
 from vibes_observe.commands import _channels, _rules
@@ -104,7 +104,13 @@ def alerts_list(as_json) -> None:
         console.print(f"[yellow]channels unknown: no manifest at {_channels.manifest_path()} (run `make up`)[/]")
 
 
-@click.command("add", short_help="Add an alert from a rule in words.")
+_GRAMMAR = ("\b\nRULE: <quantity> (>|<|above|below) <number>[%|ms|s|USD] [per|over <window>] [for <duration>]\n"
+            "      <quantity> rate of change > <N>% [over <window>]\n"
+            "      cost > <N> USD per day|week|month is a calendar-period budget (UTC)\n\n\b\nQuantities:\n"
+            + "\n".join(f"  {q.name:<18} {q.about}" for q in QUANTITIES))
+
+
+@click.command("add", short_help="Add an alert from a rule in words.", epilog=_GRAMMAR)
 @click.argument("rule")
 @click.option("--name", help="Alert name (CamelCase; default: made from the rule).")
 @click.option("--severity", default="warning", show_default=True, help="critical, warning or info.")
