@@ -58,6 +58,7 @@ test: venv check-generated ## everything CI runs (native binaries resolved/built
 demo: venv ## send a demo agent workload to the running stack
 	$(PY) -m vibes_sdk.demo
 
-bench: venv ## SDK overhead vs bare OpenTelemetry, and with OTLP export on a mocked OpenAI call vs peers
+bench: venv ## SDK overhead vs bare OTel; with OTLP export on a mocked OpenAI call vs peers; CLI start-up (needs the stack)
 	$(PY) bench/bench_sdk.py
 	$(PY) bench/bench_export.py
+	$(PY) bench/bench_cli.py

@@ -1,14 +1,46 @@
-"""`vibes` console entry point: `vibes observe <command>`."""
+"""`vibes` console entry point: `vibes observe <command>`.
+
+Commands load lazily: `vibes observe --help` imports no command module, and each
+command imports only what it needs (bench/bench_cli.py measures start-up)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from vibes_observe.clients import BackendError, Endpoints
-from vibes_observe.commands import (alerts, cost, dashboard, export, logs, metrics, status,
-                                    traces)
+from vibes_observe.clients.endpoints import Endpoints
+from vibes_observe.clients.errors import BackendError
+
+#: name → (module:attribute, one-line help shown by --help without importing the module)
+COMMANDS = {
+    "logs": ("vibes_observe.commands.logs:logs", "What did the agents log? Filter, grep, follow."),
+    "traces": ("vibes_observe.commands.traces:traces", "Traces of a session or search; `traces show ID`."),
+    "metrics": ("vibes_observe.commands.metrics:metrics", "Requests, errors, latency, tokens, cost by model/agent."),
+    "cost": ("vibes_observe.commands.cost:cost", "Cost today/week/month/all, by model, agent, session, user."),
+    "alerts": ("vibes_observe.commands.alerts:alerts", "Firing alerts; list/add/remove/test rules; silences."),
+    "export": ("vibes_observe.commands.export:export", "Traces, logs or metrics of a window to JSON lines/CSV."),
+    "dashboard": ("vibes_observe.commands.dashboard:dashboard", "Live terminal dashboard (Textual)."),
+    "status": ("vibes_observe.commands.status:status", "Is each backend reachable?"),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when one is run (or completed)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
 
 @click.group()
@@ -16,7 +48,7 @@ def vibes() -> None:
     """vibes-observe: observability for LLM-agent systems."""
 
 
-@vibes.group()
+@vibes.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--prometheus-url", envvar="VIBES_PROMETHEUS_URL", metavar="URL",
               help="Prometheus base URL [env VIBES_PROMETHEUS_URL; default http://127.0.0.1:9090]")
 @click.option("--jaeger-url", envvar="VIBES_JAEGER_URL", metavar="URL",
@@ -29,16 +61,16 @@ def vibes() -> None:
               help="Native log store [env VIBES_LOG_DIR; default $VIBES_HOME/data/logs]")
 @click.pass_context
 def observe(ctx: click.Context, prometheus_url, jaeger_url, alertmanager_url, loki_url, log_dir) -> None:
-    """Query what your agents did: logs, traces, metrics, cost, alerts."""
+    """Query what your agents did: logs, traces, metrics, cost, alerts.
+
+    Alone, `vibes observe` prints the stack's URLs and whether each answers."""
     ctx.ensure_object(dict)
     ctx.obj["endpoints"] = Endpoints.resolve(prometheus=prometheus_url, jaeger=jaeger_url,
                                              alertmanager=alertmanager_url, loki=loki_url,
                                              log_dir=log_dir)
-
-
-for _command in (logs.logs, traces.traces, metrics.metrics, cost.cost, alerts.alerts,
-                 export.export, dashboard.dashboard, status.status):
-    observe.add_command(_command)
+    if ctx.invoked_subcommand is None:
+        from vibes_observe.commands.status import overview
+        ctx.exit(overview())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,7 +117,7 @@ def render_compose(cfg: dict[str, Any], state_dir: Path | str) -> ComposePlan:
     health["jaeger"] = (f"http://{host}:{ports['jaeger_health']}/status", f"http://{host}:{ports['jaeger_query']}")
 
     receiver_url = f"http://alert-receiver:{ports['alert_receiver']}/alerts"
-    rule_files, am_yaml = alerting_outputs(cfg, receiver_url)
+    rule_files, am_yaml, channels = alerting_outputs(cfg, receiver_url)
     service("alert-receiver", v["alert_receiver"]["image"],
             ["python", "-m", "vibes_observe.alert_receiver", "--listen", f"0.0.0.0:{ports['alert_receiver']}",
              "--file", f"{C_DATA}/alert-receiver/alerts.jsonl"], [ports["alert_receiver"]],
@@ -127,6 +127,7 @@ def render_compose(cfg: dict[str, Any], state_dir: Path | str) -> ComposePlan:
                                 f"http://{host}:{ports['alert_receiver']}")
 
     apath = conf("alertmanager", "alertmanager.yml", am_yaml)
+    conf("alertmanager", "channels.json", channels)  # read by `vibes observe alerts` on the host
     service("alertmanager", v["alertmanager"]["image"],
             [f"--config.file={apath}", f"--storage.path={C_DATA}/alertmanager",
              f"--web.listen-address=0.0.0.0:{ports['alertmanager']}", "--cluster.listen-address="],

@@ -69,8 +69,8 @@ def go_duration(value: str, key: str) -> str:
     return f"{int(seconds // 3600)}h" if seconds % 3600 == 0 else f"{int(seconds)}s"
 
 
-def alerting_outputs(cfg: dict[str, Any], receiver_url: str) -> tuple[dict[str, str], str]:
-    """Rule files and Alertmanager YAML from the alerting helper's public API."""
+def alerting_outputs(cfg: dict[str, Any], receiver_url: str) -> tuple[dict[str, str], str, str]:
+    """Rule files, Alertmanager YAML and the CLI's channel manifest from the alerting helper's public API."""
     try:
         from vibes_observe import alerting
     except ImportError as exc:  # the alerting package is part of this repo: a broken checkout
@@ -78,7 +78,8 @@ def alerting_outputs(cfg: dict[str, Any], receiver_url: str) -> tuple[dict[str, 
     try:  # AlertingConfigError (a ValueError) names the key, e.g. alerting.channels[2].url_env
         acfg = alerting.validate(cfg.get("alerting"))
         return (alerting.render_rule_files(acfg),
-                alerting.render_alertmanager_config(acfg, receiver_url=receiver_url))
+                alerting.render_alertmanager_config(acfg, receiver_url=receiver_url),
+                alerting.render_channel_manifest(acfg))
     except ValueError as exc:
         raise StackConfigError(str(exc)) from exc
 
@@ -205,7 +206,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     # alert receiver + alertmanager + prometheus rules (the alerting helper renders them)
     receiver_file = str(st.data / "alerts" / "alerts.jsonl")
     receiver_url = f"http://{host}:{ports['alert_receiver']}/alerts"
-    rule_files, am_yaml = alerting_outputs(cfg, receiver_url)
+    rule_files, am_yaml, channels = alerting_outputs(cfg, receiver_url)
     comps["alert-receiver"] = ComponentPlan(
         "alert-receiver", [python or os.path.abspath(sys.executable), "-m", "vibes_observe.alert_receiver",
                            "--listen", f"{listen}:{ports['alert_receiver']}", "--file", receiver_file],
@@ -220,7 +221,8 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
                          "--cluster.listen-address="],
         health_url=f"http://{host}:{ports['alertmanager']}/-/ready",
         url=f"http://{host}:{ports['alertmanager']}",
-        files={am_cfg: am_yaml}, dirs=[str(st.data / "alertmanager")],
+        files={am_cfg: am_yaml, str(st.config / "alertmanager" / "channels.json"): channels},
+        dirs=[str(st.data / "alertmanager")],
         secret_files={am_cfg})  # may hold webhook URLs / SMTP passwords resolved from *_env
 
     rules_dir = st.config / "prometheus" / "rules"

@@ -20,6 +20,11 @@ from vibes_stack import deploy, paths, supervisor
 
 COMPONENTS = ("collector", "jaeger", "prometheus", "alertmanager", "alert-receiver")
 
+#: the CLI tests' known workload (tests/unit/cli/workload.py) is importable as `workload`
+CLI_TEST_DIR = Path(__file__).resolve().parents[1] / "unit" / "cli"
+if str(CLI_TEST_DIR) not in sys.path:
+    sys.path.insert(0, str(CLI_TEST_DIR))
+
 
 def live_stack_config(offset: int) -> dict[str, Any]:
     """The user-level stack config the live tests deploy."""
@@ -286,6 +291,15 @@ def poll(check, *, timeout: float = 60, interval: float = 1.0, what: str = "cond
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last_exc})" if last_exc else ""),
                 pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def sent(stack):
+    """A fresh known CLI workload per test module, landed in Jaeger, Prometheus and the log store."""
+    import workload
+    work = workload.send(workload.make_workload(), stack.otlp_http_endpoint)
+    workload.wait_until_landed(work, stack)
+    return work
 
 
 @pytest.fixture(scope="session")

@@ -12,17 +12,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "cli"))
-import workload as wl  # noqa: E402
+import workload as wl  # on sys.path via conftest
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sent(stack):
-    work = wl.send(wl.make_workload(), stack.otlp_http_endpoint)
-    wl.wait_until_landed(work, stack)
-    return work
 
 
 def _json(stack, *args):

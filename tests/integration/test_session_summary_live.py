@@ -89,7 +89,7 @@ def test_session_summaries_land_in_the_native_log_store_with_exact_costs(stack, 
 def test_cli_fills_sessions_without_traces_from_their_summaries(stack, live_sdk):
     """`vibes observe cost --by session|user`: traces first; a sampled-out session comes from its summary."""
     from vibes_observe.clients.jaeger import JaegerClient
-    from vibes_observe.commands.cost import trace_costs
+    from vibes_observe.commands.trace_cost import trace_costs
 
     service, run = live_sdk, uuid.uuid4().hex[:6]
     traced, hidden = f"traced-{run}", f"sampled-out-{run}"

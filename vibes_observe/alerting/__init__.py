@@ -16,5 +16,13 @@ def render_alertmanager_config(cfg: AlertingConfig, *, receiver_url: str) -> str
     return _alertmanager.render(cfg, receiver_url=receiver_url)
 
 
-__all__ = ["AlertingConfig", "AlertingConfigError", "Budget", "Channel", "validate",
+def render_channel_manifest(cfg: AlertingConfig) -> str:
+    """JSON naming the channels (name, type, severities) for the CLI; no secrets."""
+    return _alertmanager.channel_manifest(cfg)
+
+
+#: File name of the channel manifest, next to the rendered alertmanager.yml.
+CHANNEL_MANIFEST = "channels.json"
+
+__all__ = ["render_channel_manifest", "CHANNEL_MANIFEST", "AlertingConfig", "AlertingConfigError", "Budget", "Channel", "validate",
            "render_rule_files", "render_alertmanager_config"]

@@ -9,6 +9,8 @@ secret and is written 0600 by the stack, never committed.
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,39 @@ HTML = ('<p>{{ .CommonAnnotations.summary }}</p><ul>{{ range .Alerts }}<li><b>{{
 
 
 
+CHANNEL_RECEIVER = "channel-{name}"
+CHANNELS_LABEL = "channels"  # set by one-line rules (`alerts add --channel`): comma-separated names
+TEST_LABEL = "vibes_test"    # set on `alerts test --notify` notifications
+
+
+def channel_routes(cfg: AlertingConfig, receiver_url: str, receivers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One receiver per channel and the routes that pick channels by the ``channels`` label.
+
+    Test notifications come first and leave at once (group_wait 0s), one group each;
+    an alert naming channels goes to exactly those, never on to the severity routes."""
+    children = []
+    for i, ch in enumerate(cfg.channels):
+        name = CHANNEL_RECEIVER.format(name=ch.name)
+        kind, integration = _integration(ch, i, receiver_url)
+        receivers.append({"name": name, kind: [integration]})
+        pattern = ch.name.replace(".", "[.]")
+        children.append({"receiver": name, "matchers": [f'{CHANNELS_LABEL}=~"(.+,)?{pattern}(,.+)?"'],
+                         "continue": True})
+    return [
+        {"receiver": NULL_RECEIVER, "matchers": [f'{TEST_LABEL}="true"'], "group_by": ["..."],
+         "group_wait": "0s", "repeat_interval": "1h", "routes": copy.deepcopy(children)},
+        {"receiver": NULL_RECEIVER, "matchers": [f'{CHANNELS_LABEL}=~".+"'], "routes": children},
+    ]
+
+
+def channel_manifest(cfg: AlertingConfig) -> str:
+    """What `vibes observe alerts` needs to know about the stack's alerting, without secrets."""
+    return json.dumps({"channels": [{"name": c.name, "type": c.type, "severities": list(c.severities)}
+                                    for c in cfg.channels],
+                       "severities": list(SEVERITIES), "runbook_base_url": cfg.runbook_base_url,
+                       "channel_receiver": CHANNEL_RECEIVER}, indent=2) + "\n"
+
+
 def build(cfg: AlertingConfig, *, receiver_url: str) -> dict[str, Any]:
     receivers: list[dict[str, Any]] = [{"name": NULL_RECEIVER}]
     wd: dict[str, Any] = {"name": WATCHDOG_RECEIVER}
@@ -107,6 +142,7 @@ def build(cfg: AlertingConfig, *, receiver_url: str) -> dict[str, Any]:
         "receiver": WATCHDOG_RECEIVER, "matchers": ['alertname="Watchdog"'],
         "group_by": ["alertname"], "group_wait": "0s", "group_interval": "1m",
         "repeat_interval": cfg.routing["watchdog_repeat_interval"]}]
+    routes += channel_routes(cfg, receiver_url, receivers)
     for sev in SEVERITIES:
         receiver: dict[str, Any] = {"name": sev}
         for i, ch in enumerate(cfg.channels):

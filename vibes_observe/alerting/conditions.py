@@ -46,11 +46,14 @@ class RateOfChange:
     percent: float
     step: str = "1m"
 
-    def expr(self) -> str:
+    def change(self) -> str:
+        """Percent change of ``query`` against ``window`` ago."""
         before = f"last_over_time(({self.query})[{self.step}:{self.step}] offset {self.window})"
-        change = f"(({self.query}) - {before}) / ({before} != 0) * 100"
+        return f"(({self.query}) - {before}) / ({before} != 0) * 100"
+
+    def expr(self) -> str:
         op = ">" if self.percent >= 0 else "<"
-        return f"{change} {op} {_num(self.percent)}"
+        return f"{self.change()} {op} {_num(self.percent)}"
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,14 @@ class ErrorRate:
     keys: tuple[str, ...]
     window: str
     threshold: float
+    scope: tuple[tuple[str, str], ...] = ()  # label matchers both sides share
 
     def ratio(self) -> str:
-        errors = promql.rate_sum(self.metric, self.keys, self.window, **{self.error_label: "!"})
-        total = promql.rate_sum(self.metric, self.keys, self.window)
+        scope = dict(self.scope)
+        errors = promql.rate_sum(self.metric, self.keys, self.window, **scope, **{self.error_label: "!"})
+        total = promql.rate_sum(self.metric, self.keys, self.window, **scope)
+        if not self.keys:  # one series: no failures is a 0 ratio, not "no data"
+            errors = f"{errors} or vector(0)"
         return f"({errors}) / ({total})"
 
     def expr(self) -> str:

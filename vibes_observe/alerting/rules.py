@@ -36,6 +36,7 @@ class Alert:
     runbook: Runbook
     labels: dict[str, str] = field(default_factory=dict)
     runbook_url: str | None = None  # custom alerts may link their own
+    annotations: dict[str, str] = field(default_factory=dict)  # extra, e.g. a one-line rule's words
 
 
 # ------------------------------------------------------------------ recording
@@ -391,13 +392,19 @@ def runbook_anchor(name: str) -> str:
 
 
 def _alert_rule(a: Alert, cfg: AlertingConfig) -> dict[str, Any]:
+    return alert_rule(a, cfg.runbook_base_url)
+
+
+def alert_rule(a: Alert, runbook_base_url: str) -> dict[str, Any]:
+    """One Prometheus alerting rule with the shipped conventions (labels, annotations, runbook)."""
     rule: dict[str, Any] = {"alert": a.name, "expr": a.expr}
     if a.for_ not in ("0m", "0s"):
         rule["for"] = a.for_
     rule["labels"] = {"severity": a.severity, "component": a.component, **a.labels}
     anchor = CUSTOM_ANCHOR if a.component == "custom" else runbook_anchor(a.name)
     rule["annotations"] = {"summary": a.summary, "description": a.description,
-                           "runbook_url": a.runbook_url or f"{cfg.runbook_base_url}#{anchor}"}
+                           "runbook_url": a.runbook_url or f"{runbook_base_url}#{anchor}",
+                           **a.annotations}
     return rule
 
 
@@ -421,7 +428,7 @@ def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 _Dumper.add_representer(str, _str_presenter)
 
 
-def _dump(doc: dict[str, Any], header: str) -> str:
+def dump(doc: dict[str, Any], header: str) -> str:
     body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=100000, allow_unicode=True)
     return header + body
 
@@ -444,4 +451,4 @@ def render_rule_files(cfg: AlertingConfig) -> dict[str, str]:
     for a in all_alerts(cfg):
         by_component.setdefault(a.component, []).append(_alert_rule(a, cfg))
     alerts = {"groups": [_group(f"vibes-{c}", rules, ev) for c, rules in by_component.items()]}
-    return {RECORDING_FILE: _dump(recording, _HEADER), ALERTS_FILE: _dump(alerts, _HEADER)}
+    return {RECORDING_FILE: dump(recording, _HEADER), ALERTS_FILE: dump(alerts, _HEADER)}

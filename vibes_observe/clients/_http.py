@@ -6,17 +6,9 @@ from typing import Any
 
 import requests
 
+from vibes_observe.clients.errors import BackendError
+
 DEFAULT_TIMEOUT_S = 10.0
-
-
-class BackendError(RuntimeError):
-    """A backend could not answer: says which one, where, and why."""
-
-    def __init__(self, backend: str, url: str, reason: str):
-        self.backend = backend
-        self.url = url
-        self.reason = reason
-        super().__init__(f"{backend} at {url}: {reason}")
 
 
 def _describe(exc: requests.RequestException) -> str:

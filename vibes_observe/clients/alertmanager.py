@@ -38,5 +38,13 @@ class AlertmanagerClient:
     def expire_silence(self, silence_id: str) -> None:
         request(NAME, self.url, "DELETE", f"/api/v2/silence/{silence_id}", timeout=self.timeout)
 
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Push alerts straight into Alertmanager (API v2), as Prometheus does."""
+        request(NAME, self.url, "POST", "/api/v2/alerts", json=alerts, timeout=self.timeout)
+
+    def metrics_text(self) -> str:
+        """Alertmanager's own metrics, Prometheus text format."""
+        return request(NAME, self.url, "GET", "/metrics", timeout=self.timeout).text
+
     def health(self) -> tuple[bool, str]:
         return reachable(self.url, "/-/ready")

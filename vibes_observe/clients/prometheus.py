@@ -66,6 +66,9 @@ class PrometheusClient:
     def series_names(self) -> list[str]:
         return self._get("/api/v1/label/__name__/values")["data"]
 
+    def label_values(self, label: str) -> list[str]:
+        return self._get(f"/api/v1/label/{label}/values")["data"]
+
     def rules(self) -> list[dict]:
         """Rule groups as Prometheus reports them (``/api/v1/rules``)."""
         return self._get("/api/v1/rules")["data"]["groups"]

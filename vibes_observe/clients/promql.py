@@ -22,6 +22,7 @@ DIMENSIONS = {
 }
 TOKEN_TYPE_LABEL = n.prom_label(n.GEN_AI_TOKEN_TYPE)
 ERROR_TYPE_LABEL = n.prom_label(n.ERROR_TYPE)
+TOOL_LABEL = n.prom_label(n.GEN_AI_TOOL_NAME)
 
 
 def matchers(filters: dict[str, str | None], extra: str = "") -> str:
@@ -72,3 +73,20 @@ def latency_quantile(q: float, window_s: int, by: list[str], filters: dict[str, 
 
 def gauge_sum(instrument: n.Instrument, by: list[str] = ()) -> str:
     return sum_by(instrument.prom, by)
+
+
+def latency_mean(window_s: int, filters: dict[str, str | None]) -> str:
+    """Mean call duration over the window: exact sum of durations / exact count."""
+    sel = matchers(filters)
+    total = sum_by(window_increase(n.OPERATION_DURATION.prom_sum, window_s, sel))
+    return f"{total} / {sum_by(window_increase(n.OPERATION_DURATION.prom_count, window_s, sel))}"
+
+
+def tool_calls(window_s: int, by: list[str], filters: dict[str, str | None], errors: bool = False) -> str:
+    sel = matchers(filters, f'{ERROR_TYPE_LABEL}!=""' if errors else "")
+    return sum_by(window_increase(n.TOOL_DURATION.prom_count, window_s, sel), by)
+
+
+def requests_per_step(step_s: int, filters: dict[str, str | None]) -> str:
+    """For a range query at ``step_s``: requests made in each step."""
+    return f"({requests(step_s, [], filters)}) or vector(0)"

@@ -106,3 +106,12 @@ def emit_json(data: Any) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+
+
+class CommandError(click.ClickException):
+    """Bad input or state, said in one line; exit code 2 like an unreachable backend."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)

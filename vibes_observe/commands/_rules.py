@@ -65,6 +65,26 @@ def target_name(source: Path, name: str | None) -> str:
     return final
 
 
+def generated_rules_dir() -> Path:
+    """The stack's generated rule files (rendered by `make up`)."""
+    return state_dir() / "config" / "prometheus" / "rules"
+
+
+def rule_set(rules_dir: Path) -> list[Path]:
+    """Every rule file Prometheus loads: the generated ones and the user ones."""
+    files: list[Path] = []
+    for folder in dict.fromkeys((generated_rules_dir(), rules_dir)):
+        files += sorted(folder.glob("*.yml")) if folder.is_dir() else []
+    return files
+
+
+def check_set(files: list[Path]) -> CheckResult:
+    """``promtool check rules`` over a whole rule set at once (exit code decides)."""
+    proc = subprocess.run([promtool(), "check", "rules", *map(str, files)], capture_output=True,
+                          text=True, timeout=120)
+    return CheckResult(proc.returncode == 0, (proc.stdout + proc.stderr).strip())
+
+
 def install(source: Path, prom: PrometheusClient, *, rules_dir: Path | None = None,
             name: str | None = None, reload: bool = True) -> Path:
     """Validate ``source``, atomically place it in the rules dir, reload Prometheus.
@@ -76,36 +96,53 @@ def install(source: Path, prom: PrometheusClient, *, rules_dir: Path | None = No
     result = check(source)
     if not result.ok:
         raise RuleError(f"{source} failed `promtool check rules`; {dest} left unchanged:\n{result.output}")
-    rules_dir.mkdir(parents=True, exist_ok=True)
+    return place(source.read_bytes(), dest, prom, reload=reload, what=str(source))
+
+
+def place(data: bytes, dest: Path, prom: PrometheusClient, *, reload: bool = True, what: str = "the rule") -> Path:
+    """Write ``data`` to ``dest`` only if promtool accepts the whole resulting rule set
+    (temp file next to it, then an atomic rename); reload Prometheus, restore on refusal."""
+    promtool()  # no validator, no change: fail before anything is created
+    dest.parent.mkdir(parents=True, exist_ok=True)
     previous = dest.read_bytes() if dest.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=rules_dir)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(source.read_bytes())
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        # Check the exact bytes about to go live, in place (catches a file changed under us).
-        again = check(Path(tmp))
-        if not again.ok:
-            raise RuleError(f"{source} changed while installing and no longer validates; "
-                            f"{dest} left unchanged:\n{again.output}")
+        # The exact bytes about to go live: alone first (promtool's reason then names only
+        # this rule), then with every other rule file Prometheus loads.
+        alone = check(Path(tmp))
+        if not alone.ok:
+            raise RuleError(f"{what}: `promtool check rules` rejected it; {dest} left unchanged: "
+                            f"{' '.join(alone.output.split())}")
+        others = [f for f in rule_set(dest.parent) if f != dest]
+        result = check_set([*others, Path(tmp)])
+        if not result.ok:
+            raise RuleError(f"{what}: `promtool check rules` rejected the resulting rule set (an installed "
+                            f"rule file fails); {dest} left unchanged: {' '.join(result.output.split())}")
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     if reload:
+        _reload_or_restore(prom, dest, previous)
+    return dest
+
+
+def _reload_or_restore(prom: PrometheusClient, dest: Path, previous: bytes | None) -> None:
+    try:
+        prom.reload()
+    except BackendError as exc:
+        _restore(dest, previous)
         try:
             prom.reload()
-        except BackendError as exc:
-            _restore(dest, previous)
-            try:
-                prom.reload()
-            except BackendError:
-                pass
-            raise RuleError(f"Prometheus refused the reload, so {dest} was restored to its previous "
-                            f"state: {exc}") from None
-    return dest
+        except BackendError:
+            pass
+        raise RuleError(f"Prometheus refused the reload, so {dest} was restored to its previous "
+                        f"state: {exc}") from None
 
 
 def _restore(dest: Path, previous: bytes | None) -> None:
@@ -123,6 +160,7 @@ def remove(name: str, prom: PrometheusClient, *, rules_dir: Path | None = None) 
     dest = rules_dir / target_name(Path(name), None)
     if not dest.is_file():
         raise RuleError(f"no user rule file {dest.name!r} in {rules_dir}")
+    previous = dest.read_bytes()
     dest.unlink()
-    prom.reload()
+    _reload_or_restore(prom, dest, previous)
     return dest

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from vibes_observe.clients.alertmanager import AlertmanagerClient
 from vibes_observe.clients.prometheus import PrometheusClient
-from vibes_observe.commands import _rules
+from vibes_observe.commands import _rules, alert_rules
 from vibes_observe.commands._common import (console, emit_json, endpoints, json_option,
                                             parse_duration)
 
@@ -50,7 +50,7 @@ def _since(iso: str) -> str:
 @json_option
 @click.pass_context
 def alerts(ctx, show_all, filters, as_json) -> None:
-    """Firing alerts from Alertmanager; `silence`, `unsilence`, `silences`, `rules …`."""
+    """Firing alerts from Alertmanager; `list`, `add`, `remove`, `test` alert rules; silences; `rules …` files."""
     if ctx.invoked_subcommand:
         return
     for f in filters:
@@ -131,6 +131,11 @@ def silences(expired, as_json) -> None:
         table.add_row(s["id"], s["status"]["state"], escape(ms), s["endsAt"], escape(s.get("createdBy", "")),
                       escape(s.get("comment", "")))
     console.print(table)
+
+
+for _command in (alert_rules.alerts_list, alert_rules.alerts_add, alert_rules.alerts_remove,
+                 alert_rules.alerts_test):
+    alerts.add_command(_command)
 
 
 # ------------------------------------------------------------------------ rules

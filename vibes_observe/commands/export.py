@@ -101,58 +101,112 @@ def _drain(rows: Iterable[dict[str, Any]], writer: _Writer, progress: Progress, 
         progress.update(task, description=f"{writer.path.name}: {writer.count} rows")
 
 
-@click.command()
-@click.option("--since", default="1h", show_default=True, help="Window start: 15m, 2h, 7d or ISO time.")
-@click.option("--until", default="now", show_default=True, help="Window end.")
-@click.option("--signals", default=",".join(SIGNALS), show_default=True,
-              help="Comma-separated: traces, logs, metrics.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory to write traces/logs/metrics files into.")
-@click.option("--step", default="60s", show_default=True, help="Metric resolution.")
-@click.option("--trace-limit", default=10_000, show_default=True, type=click.IntRange(min=1),
-              help="Most traces read per service.")
-def export(since, until, signals, fmt, out_dir: Path, step, trace_limit) -> None:
-    """Export a time window's traces, logs and metrics to files."""
-    wanted = [s.strip() for s in signals.split(",") if s.strip()]
-    for s in wanted:
-        if s not in SIGNALS:
-            raise click.BadParameter(f"{s!r}: expected traces, logs or metrics", param_hint="--signals")
+def _window(since: str, until: str, step: str) -> tuple[float, float, float]:
     now = time.time()
     start, end = parse_time(since, "--since", now), parse_time(until, "--until", now)
     if end <= start:
         raise click.BadParameter(f"window is empty: {since!r} is not before {until!r}", param_hint="--since/--until")
-    step_s = max(parse_duration(step, "--step"), (end - start) / _MAX_POINTS)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return start, end, max(parse_duration(step, "--step"), (end - start) / _MAX_POINTS)
+
+
+def write_signal(signal: str, path: Path, fmt: str, start: float, end: float, step_s: float,
+                 trace_limit: int, progress: Progress) -> int:
+    """Write one signal's rows of the window to ``path`` (complete or not at all); row count."""
     ep = endpoints()
+    columns = {"traces": SPAN_COLUMNS, "logs": LOG_COLUMNS, "metrics": METRIC_COLUMNS}[signal]
+    writer = _Writer(path, fmt, columns)
+    try:
+        if signal == "traces":
+            task = progress.add_task(f"{signal}: searching Jaeger", total=None)
+            _drain(span_rows(JaegerClient(ep.jaeger), int(start * 1e6), int(end * 1e6), trace_limit),
+                   writer, progress, task)
+        elif signal == "logs":
+            task = progress.add_task(f"{signal}: reading", total=None)
+            _drain(log_rows(int(start * 1e9), int(end * 1e9)), writer, progress, task)
+        else:
+            prom = PrometheusClient(ep.prometheus)
+            names = metric_names()
+            task = progress.add_task("metrics", total=len(names))
+            for name in names:
+                for row in metric_rows(prom, name, start, end, step_s):
+                    writer.write(row)
+                progress.update(task, advance=1, description=f"{writer.path.name}: {writer.count} rows")
+        progress.update(task, total=progress.tasks[task].completed or 1,
+                        completed=progress.tasks[task].completed or 1)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    return writer.count
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=False)
+
+
+_since = click.option("--since", default="1h", show_default=True, help="Window start: 15m, 2h, 7d or ISO time.")
+_until = click.option("--until", default="now", show_default=True, help="Window end.")
+_step = click.option("--step", default="60s", show_default=True, help="Metric resolution.")
+_trace_limit = click.option("--trace-limit", default=10_000, show_default=True, type=click.IntRange(min=1),
+                            help="Most traces read per service.")
+
+
+@click.group(invoke_without_command=True)
+@_since
+@_until
+@click.option("--signals", default=",".join(SIGNALS), show_default=True,
+              help="Comma-separated: traces, logs, metrics.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write traces/logs/metrics files into.")
+@_step
+@_trace_limit
+@click.pass_context
+def export(ctx, since, until, signals, fmt, out_dir: Path | None, step, trace_limit) -> None:
+    """Export a window's traces, logs and metrics: `export logs FILE`, or all signals with --out DIR."""
+    if ctx.invoked_subcommand:
+        return
+    if out_dir is None:
+        raise click.UsageError("give --out DIR, or one signal and a file: "
+                               "`vibes observe export logs|metrics|traces FILE`")
+    wanted = [s.strip() for s in signals.split(",") if s.strip()]
+    for s in wanted:
+        if s not in SIGNALS:
+            raise click.BadParameter(f"{s!r}: expected traces, logs or metrics", param_hint="--signals")
+    start, end, step_s = _window(since, until, step)
+    out_dir.mkdir(parents=True, exist_ok=True)
     summary = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=False) as progress:
+    with _progress() as progress:
         for signal in wanted:
-            columns = {"traces": SPAN_COLUMNS, "logs": LOG_COLUMNS, "metrics": METRIC_COLUMNS}[signal]
-            writer = _Writer(out_dir / f"{signal}.{fmt}", fmt, columns)
-            try:
-                if signal == "traces":
-                    task = progress.add_task(f"{signal}: searching Jaeger", total=None)
-                    _drain(span_rows(JaegerClient(ep.jaeger), int(start * 1e6), int(end * 1e6), trace_limit),
-                           writer, progress, task)
-                elif signal == "logs":
-                    task = progress.add_task(f"{signal}: reading", total=None)
-                    _drain(log_rows(int(start * 1e9), int(end * 1e9)), writer, progress, task)
-                else:
-                    prom = PrometheusClient(ep.prometheus)
-                    names = metric_names()
-                    task = progress.add_task("metrics", total=len(names))
-                    for name in names:
-                        for row in metric_rows(prom, name, start, end, step_s):
-                            writer.write(row)
-                        progress.update(task, advance=1, description=f"{writer.path.name}: {writer.count} rows")
-                progress.update(task, total=progress.tasks[task].completed or 1,
-                                completed=progress.tasks[task].completed or 1)
-            except BaseException:
-                writer.abort()
-                raise
-            writer.close()
-            summary.append(f"{writer.count} {signal} rows → {writer.path}")
+            path = out_dir / f"{signal}.{fmt}"
+            count = write_signal(signal, path, fmt, start, end, step_s, trace_limit, progress)
+            summary.append(f"{count} {signal} rows → {path}")
     for line in summary:
         click.echo(line)
+
+
+def _signal_command(signal: str) -> click.Command:
+    @click.command(signal)
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    @_since
+    @_until
+    @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
+                  help="Default: csv when FILE ends in .csv, else jsonl.")
+    @_step
+    @_trace_limit
+    def command(file: Path, since, until, fmt, step, trace_limit) -> None:
+        start, end, step_s = _window(since, until, step)
+        fmt = fmt or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
+        if file.parent and not file.parent.is_dir():
+            raise click.BadParameter(f"{file.parent}: no such directory", param_hint="FILE")
+        with _progress() as progress:
+            count = write_signal(signal, file, fmt, start, end, step_s, trace_limit, progress)
+        click.echo(f"{count} {signal} rows → {file}")
+
+    command.help = f"Export the window's {signal} to FILE (JSON lines, or CSV for *.csv)."
+    return command
+
+
+for _signal in SIGNALS:
+    export.add_command(_signal_command(_signal))

@@ -29,6 +29,25 @@ def collect() -> list[dict]:
     return rows
 
 
+def _print(rows: list[dict]) -> None:
+    width = max(len(r["backend"]) for r in rows)
+    for r in rows:
+        mark = "[green]up  [/]" if r["reachable"] else ("[red]DOWN[/]" if r["required"] else "[yellow]off [/]")
+        console.print(f"{mark} {r['backend']:<{width}}  {r['url']}  [dim]{r['detail']}[/]")
+
+
+def _exit_code(rows: list[dict]) -> int:
+    return 1 if any(r["required"] and not r["reachable"] for r in rows) else 0
+
+
+def overview() -> int:
+    """`vibes observe` alone: the stack's URLs, whether each answers, where to go next."""
+    rows = collect()
+    _print(rows)
+    console.print("[dim]commands: vibes observe --help · live dashboard: vibes observe dashboard[/]")
+    return _exit_code(rows)
+
+
 @click.command()
 @json_option
 @click.pass_context
@@ -38,9 +57,5 @@ def status(ctx, as_json) -> None:
     if as_json:
         emit_json(rows)
     else:
-        width = max(len(r["backend"]) for r in rows)
-        for r in rows:
-            mark = "[green]up  [/]" if r["reachable"] else ("[red]DOWN[/]" if r["required"] else "[yellow]off [/]")
-            console.print(f"{mark} {r['backend']:<{width}}  {r['url']}  [dim]{r['detail']}[/]")
-    if any(r["required"] and not r["reachable"] for r in rows):
-        ctx.exit(1)
+        _print(rows)
+    ctx.exit(_exit_code(rows))

@@ -54,8 +54,32 @@ def trace_summary(trace: Trace) -> dict:
             "spans": len(trace.spans), "errors": trace.error_count, **usage.to_dict()}
 
 
-@click.group(invoke_without_command=True)
-@click.option("--session", help="Traces of this session (gen_ai.conversation.id).")
+class SessionOrSubcommand(click.Group):
+    """`traces SESSION` = `traces --session SESSION`; `traces show ID` stays a subcommand."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+        i = 0
+        while i < len(args):
+            token = args[i]
+            if token == "--":
+                break
+            if token.startswith("-"):
+                i += 2 if token in takes_value else 1
+                continue
+            if token not in self.commands:
+                if "--session" in args:
+                    raise click.UsageError(f"session given twice: {token!r} and --session")
+                args = [*args[:i], "--session", token, *args[i + 1:]]
+            break
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return ["[OPTIONS]", "[SESSION | show TRACE_ID]"]
+
+
+@click.group(cls=SessionOrSubcommand, invoke_without_command=True)
+@click.option("--session", help="Traces of this session (gen_ai.conversation.id); or give it as SESSION.")
 @click.option("--agent", help="Traces touching this agent (gen_ai.agent.name).")
 @click.option("--model", help="Traces with a call to this model (gen_ai.request.model).")
 @click.option("--service", help="Only this service (default: every service).")
@@ -67,7 +91,7 @@ def trace_summary(trace: Trace) -> dict:
 @json_option
 @click.pass_context
 def traces(ctx, session, agent, model, service, errors, min_duration, since, until, limit, as_json) -> None:
-    """List and search traces; `traces show TRACE_ID` for one trace's span tree."""
+    """Traces of a session (`traces SESSION`) or a search; `traces show TRACE_ID` draws one trace."""
     if ctx.invoked_subcommand:
         return
     client = JaegerClient(endpoints().jaeger)
@@ -98,7 +122,7 @@ def _cost_cell(cost: float, unpriced: int) -> str:
     return f"{text} [yellow]+{unpriced} unpriced[/]" if unpriced else text
 
 
-def _span_label(span: Span, trace_start_us: int) -> str:
+def span_label(span: Span, trace_start_us: int) -> str:
     parts = [f"[bold]{escape(span.name)}[/]", f"[cyan]{fmt_duration_us(span.duration_us)}[/]",
              f"[dim]+{fmt_duration_us(span.start_us - trace_start_us)}[/]"]
     if is_inference(span):
@@ -121,16 +145,20 @@ def _span_label(span: Span, trace_start_us: int) -> str:
     return "  ".join(parts)
 
 
-def render_tree(trace: Trace) -> Tree:
+def trace_heading(trace: Trace) -> str:
+    """One line (rich markup) about a trace: id, start, duration, spans, errors, tokens, cost."""
     usage = Usage().add_trace(trace)
-    head = (f"trace [bold]{trace.trace_id}[/]  {fmt_time(trace.start_us / 1e6)}  "
+    return (f"trace [bold]{trace.trace_id}[/]  {fmt_time(trace.start_us / 1e6)}  "
             f"{fmt_duration_us(trace.duration_us)}  {len(trace.spans)} spans, "
             f"{trace.error_count} error(s)  tokens {fmt_int(usage.input_tokens)} in/"
             f"{fmt_int(usage.output_tokens)} out  cost {_cost_cell(usage.cost_usd, usage.unpriced_calls)}")
-    tree = Tree(head)
+
+
+def render_tree(trace: Trace) -> Tree:
+    tree = Tree(trace_heading(trace))
 
     def add(node: Tree, span: Span) -> None:
-        child = node.add(_span_label(span, trace.start_us))
+        child = node.add(span_label(span, trace.start_us))
         for sub in span.children:
             add(child, sub)
 

@@ -85,6 +85,12 @@ def test_every_channel_type_renders_valid_config(amtool, tmp_path, secrets):
     ("alertname=LLMErrorRateHigh severity=warning job=svc", "warning"),
     ("alertname=LLMUnpricedModelSeen severity=info", "info"),
     ("alertname=Something", "null"),
+    # one-line rules naming channels go to exactly those, whatever their severity
+    ("alertname=Mine severity=critical channels=slack", "channel-slack"),
+    ("alertname=Mine severity=info channels=mail,ops-hook", "channel-ops-hook,channel-mail"),
+    ("alertname=Mine severity=warning channels=slackish", "null"),
+    # `alerts test --notify`: one channel per test alert
+    ("alertname=Mine severity=warning channels=jsonl vibes_test=true", "channel-jsonl"),
 ])
 def test_routes(amtool, tmp_path, secrets, labels, receiver):
     path = _check(amtool, tmp_path, render_alertmanager_config(validate(_full(secrets)), receiver_url=RECEIVER))
@@ -98,11 +104,20 @@ def test_routing_settings(secrets):
     doc = yaml.safe_load(render_alertmanager_config(validate(_full(secrets)), receiver_url=RECEIVER))
     route = doc["route"]
     assert route["group_by"] == ["alertname", "component", "job", "budget"]
-    repeat = {r["receiver"]: r["repeat_interval"] for r in route["routes"]}
+    repeat = {r["receiver"]: r["repeat_interval"] for r in route["routes"] if r["receiver"] != "null"}
     assert repeat == {"watchdog": "1m", "critical": "30m", "warning": "4h", "info": "24h"}
     inhibit = doc["inhibit_rules"][0]
     assert inhibit["source_matchers"] == ['severity="critical"']
     assert inhibit["target_matchers"] == ['severity=~"warning|info"']
+
+
+def test_channel_receivers_hold_one_channel_each(secrets):
+    cfg = validate(_full(secrets))
+    doc = yaml.safe_load(render_alertmanager_config(cfg, receiver_url=RECEIVER))
+    receivers = {r["name"]: r for r in doc["receivers"]}
+    for ch in cfg.channels:
+        integrations = [k for k in receivers[f"channel-{ch.name}"] if k.endswith("_configs")]
+        assert len(integrations) == 1 and len(receivers[f"channel-{ch.name}"][integrations[0]]) == 1
 
 
 def test_missing_secret_names_the_key(tmp_path, monkeypatch):

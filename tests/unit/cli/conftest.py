@@ -46,3 +46,10 @@ class ReplayPrometheus:
 @pytest.fixture
 def replay_prometheus():
     return ReplayPrometheus()
+
+
+@pytest.fixture(autouse=True)
+def _own_vibes_home(tmp_path, monkeypatch):
+    """Never read or write a real stack's state dir (rule files, manifests) from a unit test."""
+    monkeypatch.setenv("VIBES_HOME", str(tmp_path / "vibes-home"))
+    monkeypatch.delenv("VIBES_RULES_DIR", raising=False)

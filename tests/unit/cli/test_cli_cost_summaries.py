@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from vibes_observe.clients.loki import LokiClient, parse_streams
-from vibes_observe.commands.cost import session_summaries
+from vibes_observe.commands.trace_cost import session_summaries
 from vibes_sdk import names as n
 
 

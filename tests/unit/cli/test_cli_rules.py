@@ -4,13 +4,11 @@ Uses the real promtool; Prometheus's /-/reload is a local HTTP endpoint that rec
 the call (the live test in tests/integration/test_cli_alerts.py uses a real Prometheus)."""
 
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from vibes_observe.clients.prometheus import PrometheusClient
 from vibes_observe.commands import _rules
+from fake_prometheus import Reload as _Reload, prom  # noqa: F401  (fixture)
 
 GOOD = """groups:
 - name: user-latency
@@ -28,30 +26,6 @@ BAD = GOOD.replace("vector(1) > 0", "vector(1) >>> 0")
 @pytest.fixture(scope="module", autouse=True)
 def _promtool_present():
     assert shutil.which("promtool"), "promtool is required (Debian package prometheus)"
-
-
-class _Reload(BaseHTTPRequestHandler):
-    status = 200
-    calls: list[str] = []
-
-    def do_POST(self):  # noqa: N802
-        type(self).calls.append(self.path)
-        self.send_response(type(self).status)
-        self.end_headers()
-        self.wfile.write(b"reload answer")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def prom():
-    _Reload.calls = []
-    _Reload.status = 200
-    server = HTTPServer(("127.0.0.1", 0), _Reload)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield PrometheusClient(f"http://127.0.0.1:{server.server_port}")
-    server.shutdown()
 
 
 def test_good_file_is_installed_and_prometheus_reloaded(tmp_path, prom):

@@ -132,6 +132,7 @@ def send(workload: Workload, otlp_http_endpoint: str) -> Workload:
     unpriced = meter.create_counter(n.UNPRICED_REQUESTS.name, unit=n.UNPRICED_REQUESTS.unit)
     usage = meter.create_histogram(n.TOKEN_USAGE.name, unit=n.TOKEN_USAGE.unit)
     duration = meter.create_histogram(n.OPERATION_DURATION.name, unit=n.OPERATION_DURATION.unit)
+    tool_duration = meter.create_histogram(n.TOOL_DURATION.name, unit=n.TOOL_DURATION.unit)
 
     ctx_attrs = {n.VIBES_SESSION_ID: workload.session_id, n.GEN_AI_AGENT_NAME: workload.agent,
                  n.VIBES_USER_ID: workload.user_id, n.VIBES_COST_CENTER: workload.cost_center}
@@ -149,6 +150,8 @@ def send(workload: Workload, otlp_http_endpoint: str) -> Workload:
                                 n.GEN_AI_TOOL_NAME: "web_search",
                                 n.ERROR_TYPE: "TimeoutError"}) as tool:
                 tool.set_status(Status(StatusCode.ERROR, "search timed out"))
+                tool_duration.record(0.01, {n.GEN_AI_AGENT_NAME: workload.agent, n.GEN_AI_TOOL_NAME: "web_search",
+                                            n.ERROR_TYPE: "TimeoutError"})
                 log.error("tool web_search failed: timed out", ctx_attrs)
             log.info("agent finished", ctx_attrs)
     finally:
