@@ -12,30 +12,41 @@ call raises. See docs/sdk.md.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from vibes_sdk import names
-from vibes_sdk._internal import guard as _guard
-from vibes_sdk._internal import runtime as _runtime
-from vibes_sdk.config import FIELDS as _CONFIG_FIELDS
-from vibes_sdk.config import ConfigError, ObserveConfig, load_config
-from vibes_sdk.context import (
-    TraceContext,
-    agent,
-    cost_center,
-    current_context,
-    extract,
-    inject,
-    model,
-    session,
-    submit,
-    swarm,
-    user,
-    wrap,
-)
-from vibes_sdk.cost import CostTracker
-from vibes_sdk.logs import get_logger
-from vibes_sdk.tracing import instrument, llm_call, task, tool_call, workflow
+# Public names and the module each lives in. They load on first use (PEP 562), so that
+# `import vibes_sdk.names` (dashboards, rules, the CLI) does not pull in the OpenTelemetry SDK.
+_LAZY = {
+    "ObserveConfig": "vibes_sdk.config", "ConfigError": "vibes_sdk.config",
+    "TraceContext": "vibes_sdk.context", "agent": "vibes_sdk.context", "cost_center": "vibes_sdk.context",
+    "current_context": "vibes_sdk.context", "extract": "vibes_sdk.context", "inject": "vibes_sdk.context",
+    "model": "vibes_sdk.context", "session": "vibes_sdk.context", "submit": "vibes_sdk.context",
+    "swarm": "vibes_sdk.context", "user": "vibes_sdk.context", "wrap": "vibes_sdk.context",
+    "CostTracker": "vibes_sdk.cost", "get_logger": "vibes_sdk.logs",
+    "instrument": "vibes_sdk.tracing", "llm_call": "vibes_sdk.tracing", "task": "vibes_sdk.tracing",
+    "tool_call": "vibes_sdk.tracing", "workflow": "vibes_sdk.tracing",
+}
+
+if TYPE_CHECKING:
+    from vibes_sdk.config import ConfigError, ObserveConfig
+    from vibes_sdk.context import (
+        TraceContext,
+        agent,
+        cost_center,
+        current_context,
+        extract,
+        inject,
+        model,
+        session,
+        submit,
+        swarm,
+        user,
+        wrap,
+    )
+    from vibes_sdk.cost import CostTracker
+    from vibes_sdk.logs import get_logger
+    from vibes_sdk.tracing import instrument, llm_call, task, tool_call, workflow
 
 __all__ = [
     "init", "shutdown", "flush", "enabled", "ObserveConfig", "ConfigError", "TraceContext",
@@ -46,6 +57,21 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        if name == "names":
+            return importlib.import_module("vibes_sdk.names")
+        raise AttributeError(f"module 'vibes_sdk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain module attributes (the hot path)
+    return value
+
+
+def _runtime() -> Any:
+    return importlib.import_module("vibes_sdk._internal.runtime")
+
+
 def init(config: ObserveConfig | None = None, *, config_file: str | None = None, **kwargs: Any) -> ObserveConfig:
     """Configure tracing, metrics and logging; returns the effective configuration.
 
@@ -53,11 +79,12 @@ def init(config: ObserveConfig | None = None, *, config_file: str | None = None,
     (``config_file`` or ``VIBES_CONFIG_FILE``) > defaults. Invalid configuration raises
     :class:`ConfigError` here, naming the key and value; nothing raises after this.
     """
+    from vibes_sdk.config import FIELDS, load_config
     if config is not None:  # taken as is (no env/file), but validated like every other source
-        cfg = load_config(env={}, **{f: getattr(config, f) for f in _CONFIG_FIELDS})
+        cfg = load_config(env={}, **{f: getattr(config, f) for f in FIELDS})
     else:
         cfg = load_config(config_file, **kwargs)
-    _runtime.start(cfg)
+    _runtime().start(cfg)
     return cfg
 
 
@@ -66,30 +93,32 @@ def shutdown(timeout: float | None = None) -> bool:
 
     Returns False when the flush did not finish in time. Also runs at interpreter exit.
     """
+    runtime = _runtime()
     try:
-        return _runtime.stop(timeout)
+        return runtime.stop(timeout)
     except Exception as exc:  # noqa: BLE001
-        _guard.suppressed("shutdown", exc)
+        runtime.guard.suppressed("shutdown", exc)
         return False
 
 
 def flush(timeout: float = 5.0) -> bool:
     """Export what is buffered now (bounded by `timeout`); True when everything went out."""
-    state = _runtime.STATE
+    runtime = _runtime()
+    state = runtime.STATE
     if state is None:
         return True
     try:
         return state.flush(timeout)
     except Exception as exc:  # noqa: BLE001
-        _guard.suppressed("flush", exc)
+        runtime.guard.suppressed("flush", exc)
         return False
 
 
 def enabled() -> bool:
     """True between a successful init() and shutdown()."""
-    return _runtime.STATE is not None
+    return _runtime().STATE is not None
 
 
 def cost_tracker() -> CostTracker:
     """The in-process cost view (today / week / month / all time, by model, session, agent)."""
-    return _runtime.COST_TRACKER
+    return _runtime().COST_TRACKER
