@@ -10,6 +10,8 @@ flush time per call, and what reached the receiver (spans delivered of those sen
   plain          the openai client, no telemetry
   otel-bare      bare OpenTelemetry SDK doing vibes' span + metric work by hand, OTLP export
   official       opentelemetry-instrumentation-openai-v2 on the bare OTel SDK, OTLP export
+  openlit        OpenLIT 1.45.0 (its own venv: it needs openai < 3), a local price file
+  traceloop      traceloop-sdk 0.62.4 (OpenLLMetry), its own venv
   vibes          vibes_sdk.llm_call around the call (context, usage, cost, exact counters)
   vibes+official vibes_sdk.init() with the official instrumentor on its providers
 
@@ -30,7 +32,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
-CONTENDERS = ("plain", "otel-bare", "official", "vibes", "vibes+official")
+CONTENDERS = ("plain", "otel-bare", "official", "openlit", "traceloop", "vibes", "vibes+official")
+PEERS_IN_OWN_VENV = ("openlit", "traceloop")  # see bench/peers.py
 HERE = Path(__file__).resolve().parent
 RESPONSE = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-2024-08-06",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hello"}}],
@@ -40,11 +43,15 @@ MESSAGES = [{"role": "user", "content": "hello"}]
 
 # ------------------------------------------------------------------ worker side
 def _client() -> Any:
-    import httpx2
+    import openai
     from openai import OpenAI
-    transport = httpx2.MockTransport(lambda request: httpx2.Response(200, json=RESPONSE))
+    if int(openai.__version__.split(".")[0]) >= 3:  # openai 3 moved to httpx2
+        import httpx2 as http
+    else:
+        import httpx as http
+    transport = http.MockTransport(lambda request: http.Response(200, json=RESPONSE))
     return OpenAI(api_key="bench-key", base_url="http://mock.invalid/v1", max_retries=0,
-                  http_client=httpx2.Client(transport=transport))
+                  http_client=http.Client(transport=transport))
 
 
 def _bare_providers(service: str, endpoint: str) -> tuple[Any, Any, Any]:
@@ -83,6 +90,20 @@ def _setup(name: str, endpoint: str) -> tuple[Callable[[], None], Callable[[], N
 
     if name == "plain":
         return plain, lambda: None
+    if name == "openlit":
+        import openlit
+        from opentelemetry import trace
+        prices = Path(tempfile.mkdtemp()) / "pricing.json"  # its default is fetched from the internet at init
+        prices.write_text(json.dumps({"chat": {"gpt-4o": {"promptPrice": 0.0025, "completionPrice": 0.01}},
+                                      "embeddings": {}, "images": {}, "audio": {}}))
+        openlit.init(otlp_endpoint=endpoint, application_name=f"bench-{name}", pricing_json=str(prices),
+                     collect_gpu_stats=False)
+        return plain, lambda: trace.get_tracer_provider().force_flush()
+    if name == "traceloop":
+        from opentelemetry import trace
+        from traceloop.sdk import Traceloop
+        Traceloop.init(app_name=f"bench-{name}", api_endpoint=endpoint, telemetry_enabled=False)
+        return plain, lambda: trace.get_tracer_provider().force_flush()
     if name in ("otel-bare", "official"):
         tp, mp, lp = _bare_providers(f"bench-{name}", endpoint)
 
@@ -176,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker(args.worker, args.endpoint)
         return 0
+    sys.path.insert(0, str(HERE))
+    import peers
 
     port_file = Path(tempfile.mkdtemp()) / "port"
     receiver = subprocess.Popen([sys.executable, str(HERE / "otlp_receiver.py"), str(port_file)])
@@ -189,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         endpoint = f"http://127.0.0.1:{port_file.read_text()}"
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
         for name in CONTENDERS:
-            workers[name] = subprocess.Popen([sys.executable, __file__, "--worker", name, "--endpoint", endpoint],
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            python = peers.python_for(name) if name in PEERS_IN_OWN_VENV else sys.executable
+            workers[name] = subprocess.Popen([python, __file__, "--worker", name, "--endpoint", endpoint],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                             env=env if name not in PEERS_IN_OWN_VENV else dict(os.environ))
         results: dict[str, list[dict[str, float]]] = {n: [] for n in CONTENDERS}
         for r in range(args.rounds):  # interleaved: machine noise hits every contender alike
             for name, proc in workers.items():
@@ -218,9 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             "overhead_us": round((p50 - plain_p50) * 1e6, 1),
             "flush_us_per_call": round(statistics.median(r["flush"] for r in results[name]) / args.calls * 1e6, 1),
             "spans_delivered": got.get("spans", 0), "spans_sent": 0 if name == "plain" else sent,
-            "log_records": got.get("logs", 0), "metric_points": got.get("points", 0)}
+            "log_records": got.get("logs", 0), "metric_points": got.get("points", 0),
+            "metric_names": got.get("metrics", []), "span_cost_attributes": got.get("cost_attributes", [])}
     c = summary["contenders"]
-    for peer in ("official", "otel-bare"):  # a ratio only means something when both overheads do
+    for peer in ("official", "openlit", "traceloop", "otel-bare"):  # a ratio only when both overheads are
         if c[peer]["overhead_us"] > 0 and c["vibes"]["overhead_us"] > 0:
             summary[f"vibes_overhead_vs_{peer.replace('-', '_')}"] = round(
                 c["vibes"]["overhead_us"] / c[peer]["overhead_us"], 2)
@@ -234,9 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         spans = f"{row['spans_delivered']}/{row['spans_sent']}" if name != "plain" else "-"
         print(f"{name:<16}{row['p50_us']:>9.1f}{row['p99_us']:>9.1f}{row['overhead_us']:>9.1f}"
               f"{row['flush_us_per_call']:>15.1f}{spans:>14}")
-    for key in ("vibes_overhead_vs_official", "vibes_overhead_vs_otel_bare"):
-        if key in summary:
-            print(f"{key.replace('_', ' ')}: {summary[key]}×")
+    for key in [k for k in summary if k.startswith("vibes_overhead_vs_")]:
+        print(f"{key.replace('_', ' ')}: {summary[key]}×")
+    print("exported besides spans (metric names; span attributes carrying a cost):")
+    for name, row in c.items():
+        if name != "plain":
+            print(f"  {name:<15} {len(row['metric_names'])} metrics, cost on spans: "
+                  f"{', '.join(row['span_cost_attributes']) or 'none'}")
     return 0
 
 

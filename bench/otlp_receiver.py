@@ -18,6 +18,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 COUNTS: dict[str, dict[str, int]] = defaultdict(lambda: {"spans": 0, "logs": 0, "points": 0})
+#: what each service exports besides counts: metric names, and span attribute keys naming a cost
+SEEN: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"metrics": set(), "cost_attributes": set()})
 LOCK = threading.Lock()
 
 
@@ -32,6 +34,10 @@ def _count(path: str, body: bytes) -> None:
     if path == "/v1/traces":
         req = ExportTraceServiceRequest.FromString(body)
         found = [(_service(r.resource), "spans", sum(len(s.spans) for s in r.scope_spans)) for r in req.resource_spans]
+        with LOCK:
+            for r in req.resource_spans:
+                keys = {kv.key for s in r.scope_spans for span in s.spans for kv in span.attributes if "cost" in kv.key}
+                SEEN[_service(r.resource)]["cost_attributes"] |= keys
     elif path == "/v1/logs":
         req = ExportLogsServiceRequest.FromString(body)
         found = [(_service(r.resource), "logs", sum(len(s.log_records) for s in r.scope_logs)) for r in req.resource_logs]
@@ -40,6 +46,9 @@ def _count(path: str, body: bytes) -> None:
         found = [(_service(r.resource), "points",
                   sum(len(getattr(m, m.WhichOneof("data")).data_points) for s in r.scope_metrics for m in s.metrics))
                  for r in req.resource_metrics]
+        with LOCK:
+            for r in req.resource_metrics:
+                SEEN[_service(r.resource)]["metrics"] |= {m.name for s in r.scope_metrics for m in s.metrics}
     with LOCK:
         for service, kind, n in found:
             COUNTS[service][kind] += n
@@ -58,7 +67,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         with LOCK:
-            payload = json.dumps(COUNTS).encode()
+            payload = json.dumps({service: {**counts, **{k: sorted(v) for k, v in SEEN[service].items()}}
+                                  for service, counts in COUNTS.items()}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

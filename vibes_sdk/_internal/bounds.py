@@ -33,9 +33,11 @@ def _value_size(value: Any) -> int:
 
 
 def _attrs_size(attrs: Any) -> int:
-    if not attrs:
-        return 0
-    return sum(len(k) + _value_size(v) for k, v in attrs.items())
+    size = 0
+    if attrs:
+        for key, value in attrs.items():  # a plain loop: this runs for every span ended
+            size += len(key) + (len(value) if type(value) is str else _value_size(value))
+    return size
 
 
 def span_size(span: ReadableSpan) -> int:

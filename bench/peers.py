@@ -1,0 +1,55 @@
+"""Virtual environments for the peer SDKs the benchmarks compare against, each pinned and
+cached outside the checkout (``${XDG_CACHE_HOME:-~/.cache}/vibes-observe/bench-venvs``),
+keyed by its requirements so a changed pin builds a new one.
+
+OpenLIT 1.45.0 needs openai < 3 and resolves quickly only with the OpenTelemetry packages
+pinned (SDK/API/exporters 1.45.1, every instrumentation it pulls 0.66b1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+_OTEL = "1.45.1"
+_CONTRIB = "0.66b1"
+_OPENLIT_INSTRUMENTATIONS = ("aiohttp-client", "asgi", "dbapi", "django", "falcon", "fastapi", "flask", "httpx",
+                             "pyramid", "requests", "starlette", "tornado", "urllib", "urllib3", "wsgi")
+
+PEERS: dict[str, list[str]] = {
+    "openlit": ["openlit==1.45.0", "openai<3",
+                *(f"opentelemetry-{p}=={_OTEL}" for p in ("api", "sdk", "exporter-otlp", "exporter-otlp-proto-http",
+                                                          "exporter-otlp-proto-grpc", "exporter-otlp-proto-common",
+                                                          "proto")),
+                f"opentelemetry-semantic-conventions=={_CONTRIB}", f"opentelemetry-instrumentation=={_CONTRIB}",
+                f"opentelemetry-util-http=={_CONTRIB}",
+                *(f"opentelemetry-instrumentation-{p}=={_CONTRIB}" for p in _OPENLIT_INSTRUMENTATIONS)],
+    "traceloop": ["traceloop-sdk==0.62.4", "openai==3.57.0"],
+}
+
+
+def _root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "vibes-observe" / "bench-venvs"
+
+
+def python_for(peer: str) -> str:
+    """The interpreter of ``peer``'s venv, created (with progress on stderr) when missing."""
+    requirements = PEERS[peer]
+    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    venv = _root() / f"{peer}-{key}"
+    python = venv / "bin" / "python"
+    if (venv / ".installed").exists():
+        return str(python)
+    print(f"bench: creating the {peer} venv in {venv} (once; pip, a few minutes)", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pins = [r for r in requirements if "==" in r and not r.startswith(("openlit", "traceloop"))]
+    constraints = venv / "constraints.txt"
+    constraints.write_text("\n".join(pins) + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-c", str(constraints),
+                    *[r for r in requirements if r not in pins or r.startswith("openai")]], check=True)
+    (venv / ".installed").touch()
+    return str(python)
