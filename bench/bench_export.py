@@ -213,10 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
         for name in CONTENDERS:
             python = peers.python_for(name) if name in PEERS_IN_OWN_VENV else sys.executable
+            if python is None:
+                continue
             workers[name] = subprocess.Popen([python, __file__, "--worker", name, "--endpoint", endpoint],
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                              env=env if name not in PEERS_IN_OWN_VENV else dict(os.environ))
-        results: dict[str, list[dict[str, float]]] = {n: [] for n in CONTENDERS}
+        results: dict[str, list[dict[str, float]]] = {n: [] for n in workers}
         for r in range(args.rounds):  # interleaved: machine noise hits every contender alike
             for name, proc in workers.items():
                 proc.stdin.write(f"run {args.calls}\n")
@@ -233,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     sent = (args.rounds * args.calls) + 200
     summary: dict[str, Any] = {"calls_per_round": args.calls, "rounds": args.rounds, "contenders": {}}
     plain_p50 = statistics.median(r["p50"] for r in results["plain"])
-    for name in CONTENDERS:
+    for name in results:
         p50 = statistics.median(r["p50"] for r in results[name])
         got = counts.get(f"bench-{name}", {})
         summary["contenders"][name] = {
@@ -247,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             "metric_names": got.get("metrics", []), "span_cost_attributes": got.get("cost_attributes", [])}
     c = summary["contenders"]
     for peer in ("official", "openlit", "traceloop", "otel-bare"):  # a ratio only when both overheads are
-        if c[peer]["overhead_us"] > 0 and c["vibes"]["overhead_us"] > 0:
+        if peer in c and c[peer]["overhead_us"] > 0 and c["vibes"]["overhead_us"] > 0:
             summary[f"vibes_overhead_vs_{peer.replace('-', '_')}"] = round(
                 c["vibes"]["overhead_us"] / c[peer]["overhead_us"], 2)
     if args.json:
