@@ -8,12 +8,9 @@ through :func:`inject`/:func:`extract` (W3C trace context + baggage).
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import time
 import uuid
 from concurrent.futures import Executor, Future
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, MutableMapping, TypeVar
 
 from opentelemetry import baggage as otel_baggage
@@ -26,50 +23,19 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from vibes_sdk import names
 from vibes_sdk._internal import guard, sanitize
 from vibes_sdk._internal import runtime as _rt
+from vibes_sdk._internal.current import CTX as _CTX
+from vibes_sdk._internal.current import EMPTY, MAX_ID_LEN, TraceContext
+from vibes_sdk._internal.current import SWARM as _SWARM
 from vibes_sdk._internal.scopes import NOOP, SyncAndAsync, _Noop
 from vibes_sdk.logs import emit_session_summary
 
 T = TypeVar("T")
-_MAX_ID_LEN = 256
+_MAX_ID_LEN = MAX_ID_LEN
 
 
 def _text(value: Any) -> str | None:
     """Context values are short clean strings; anything else is converted, never rejected."""
     return sanitize.text(value, _MAX_ID_LEN)
-
-
-@dataclass(frozen=True)
-class TraceContext:
-    """What is stamped on every span and log record (keys: ``names.CONTEXT_ATTRIBUTES``)."""
-
-    session_id: str | None = None
-    agent_id: str | None = None
-    agent_name: str | None = None
-    swarm_id: str | None = None
-    user_id: str | None = None
-    model: str | None = None
-    cost_center: str | None = None
-    # (attribute key, value) pairs for the fields that are set; computed once.
-    attributes: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        pairs = tuple((names.CONTEXT_ATTRIBUTES[f], v) for f, v in self._fields() if v is not None)
-        object.__setattr__(self, "attributes", pairs)
-
-    def _fields(self) -> tuple[tuple[str, str | None], ...]:
-        return tuple((f, getattr(self, f)) for f in names.CONTEXT_ATTRIBUTES)
-
-    def as_dict(self) -> dict[str, str]:
-        return {f: v for f, v in self._fields() if v is not None}
-
-    def updated(self, **changes: Any) -> TraceContext:
-        clean = {k: _text(v) for k, v in changes.items() if v is not None}
-        return dataclasses.replace(self, **clean) if clean else self
-
-
-EMPTY = TraceContext()
-_CTX: ContextVar[TraceContext] = ContextVar("vibes_trace_context", default=EMPTY)
-_SWARM: ContextVar[SwarmScope | None] = ContextVar("vibes_swarm", default=None)
 
 
 def current_context() -> TraceContext:

@@ -13,7 +13,6 @@ import inspect
 import json
 import time
 import traceback
-from contextvars import ContextVar
 from typing import Any, Callable, TypeVar
 
 from opentelemetry import context as otel_context
@@ -24,12 +23,15 @@ from vibes_sdk._internal import guard, sanitize
 from vibes_sdk._internal import runtime as _rt
 from vibes_sdk._internal.resume import async_generator_wrapper, generator_wrapper
 from vibes_sdk._internal.scopes import NOOP, SyncAndAsync, _Noop
-from vibes_sdk.context import _CTX, _MAX_ID_LEN, _SWARM, _text
+from vibes_sdk._internal.current import CTX as _CTX
+from vibes_sdk._internal.current import LLM as _CURRENT_LLM
+from vibes_sdk._internal.current import MAX_ID_LEN as _MAX_ID_LEN
+from vibes_sdk._internal.current import SWARM as _SWARM
+from vibes_sdk._internal.current import TASK as _CURRENT_TASK
+from vibes_sdk.context import _text
 from vibes_sdk.cost import Usage, reconcile
 
 F = TypeVar("F", bound=Callable[..., Any])
-_CURRENT_TASK: ContextVar[Task | None] = ContextVar("vibes_task", default=None)
-_CURRENT_LLM: ContextVar[LLMCall | None] = ContextVar("vibes_llm_call", default=None)
 _perf = time.perf_counter
 
 

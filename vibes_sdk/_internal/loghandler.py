@@ -13,7 +13,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry._logs import LogRecord, SeverityNumber
 
-from vibes_sdk._internal import guard, sanitize
+from vibes_sdk._internal import current, guard, sanitize
 
 # Attributes every LogRecord has; anything else on a record is a user field (`extra=`).
 RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -45,8 +45,7 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
-            from vibes_sdk.context import _CTX
-            for key, value in _CTX.get().attributes:
+            for key, value in current.CTX.get().attributes:
                 if key not in record.__dict__:
                     record.__dict__[key] = value
         except Exception:  # noqa: BLE001 - a filter must never drop a record by raising

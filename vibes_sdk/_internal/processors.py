@@ -22,7 +22,8 @@ from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
 from vibes_sdk import names
-from vibes_sdk._internal import guard
+from vibes_sdk._internal import current, guard
+from vibes_sdk.cost import Usage, reconcile
 from vibes_sdk._internal.instruments import SDK_METER as SDK_SCOPE  # one scope name for tracer and meter
 
 _COUNTED_OPS = names.INFERENCE_OPERATIONS | {names.OP_EXECUTE_TOOL}
@@ -49,10 +50,8 @@ class GenAiAwareSampler(Sampler):
 
 class ContextStamper(SpanProcessor):
     def __init__(self) -> None:
-        from vibes_sdk import context as _context
-        from vibes_sdk import tracing as _tracing
-        self._ctx_var = _context._CTX
-        self._task_var = _tracing._CURRENT_TASK
+        self._ctx_var = current.CTX
+        self._task_var = current.TASK
 
     def on_start(self, span: Span, parent_context: Optional[Context] = None) -> None:
         try:
@@ -94,7 +93,7 @@ def _int(attrs: Any, *keys: str) -> int:
 def usage_from_attributes(attrs: Any) -> Any:
     """A foreign span's usage under the same counting rules as our own calls (cost.reconcile);
     cache creation and cache write are two spellings of one count, never summed."""
-    from vibes_sdk.cost import Usage, reconcile
+
     return reconcile(Usage(
         input_tokens=_int(attrs, names.GEN_AI_USAGE_INPUT_TOKENS),
         output_tokens=_int(attrs, names.GEN_AI_USAGE_OUTPUT_TOKENS),
@@ -125,9 +124,8 @@ class ForeignGenAiCost(ContextStamper):
 
     def __init__(self, runtime: Any) -> None:
         super().__init__()
-        from vibes_sdk import tracing as _tracing
         self._rt = runtime
-        self._llm_var = _tracing._CURRENT_LLM
+        self._llm_var = current.LLM
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
