@@ -11,7 +11,8 @@ flush time per call, and what reached the receiver (spans delivered of those sen
   otel-bare      bare OpenTelemetry SDK doing vibes' span + metric work by hand, OTLP export
   official       opentelemetry-instrumentation-openai-v2 on the bare OTel SDK, OTLP export
   openlit        OpenLIT 1.45.0 (its own venv: it needs openai < 3), a local price file
-  traceloop      traceloop-sdk 0.62.4 (OpenLLMetry), its own venv
+  traceloop      traceloop-sdk 0.62.4, its own venv (left out where pip cannot install it)
+  openllmetry    OpenLLMetry's opentelemetry-instrumentation-openai 0.62.4 on the bare OTel SDK, own venv
   vibes          vibes_sdk.llm_call around the call (context, usage, cost, exact counters)
   vibes+official vibes_sdk.init() with the official instrumentor on its providers
 
@@ -32,8 +33,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
-CONTENDERS = ("plain", "otel-bare", "official", "openlit", "traceloop", "vibes", "vibes+official")
-PEERS_IN_OWN_VENV = ("openlit", "traceloop")  # see bench/peers.py
+CONTENDERS = ("plain", "otel-bare", "official", "openlit", "traceloop", "openllmetry", "vibes", "vibes+official")
+PEERS_IN_OWN_VENV = ("openlit", "traceloop", "openllmetry")  # see bench/peers.py
 HERE = Path(__file__).resolve().parent
 RESPONSE = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-2024-08-06",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hello"}}],
@@ -104,7 +105,7 @@ def _setup(name: str, endpoint: str) -> tuple[Callable[[], None], Callable[[], N
         from traceloop.sdk import Traceloop
         Traceloop.init(app_name=f"bench-{name}", api_endpoint=endpoint, telemetry_enabled=False)
         return plain, lambda: trace.get_tracer_provider().force_flush()
-    if name in ("otel-bare", "official"):
+    if name in ("otel-bare", "official", "openllmetry"):
         tp, mp, lp = _bare_providers(f"bench-{name}", endpoint)
 
         def flush() -> None:
@@ -112,6 +113,10 @@ def _setup(name: str, endpoint: str) -> tuple[Callable[[], None], Callable[[], N
         if name == "official":
             from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
             OpenAIInstrumentor().instrument(tracer_provider=tp, meter_provider=mp, logger_provider=lp)
+            return plain, flush
+        if name == "openllmetry":
+            from opentelemetry.instrumentation.openai import OpenAIInstrumentor as OpenLLMetryInstrumentor
+            OpenLLMetryInstrumentor().instrument(tracer_provider=tp, meter_provider=mp)
             return plain, flush
         from vibes_sdk import names
         from opentelemetry.trace import SpanKind
@@ -248,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             "log_records": got.get("logs", 0), "metric_points": got.get("points", 0),
             "metric_names": got.get("metrics", []), "span_cost_attributes": got.get("cost_attributes", [])}
     c = summary["contenders"]
-    for peer in ("official", "openlit", "traceloop", "otel-bare"):  # a ratio only when both overheads are
+    for peer in ("official", "openlit", "traceloop", "openllmetry", "otel-bare"):  # a ratio only when both overheads are
         if peer in c and c[peer]["overhead_us"] > 0 and c["vibes"]["overhead_us"] > 0:
             summary[f"vibes_overhead_vs_{peer.replace('-', '_')}"] = round(
                 c["vibes"]["overhead_us"] / c[peer]["overhead_us"], 2)
