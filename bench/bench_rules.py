@@ -1,0 +1,171 @@
+"""Recording rules at scale: how long each generated rule group takes to evaluate as the
+number of series grows (model × agent × cost-center × service combinations).
+
+For each size a fresh Prometheus (the stack's own binary) scrapes a synthetic exporter
+serving that many combinations of every series the ledger reads (cost, tokens by type,
+requests with their latency histogram, unpriced requests), with the committed rule files
+(`alert_rules/vibes-recording.yml`) evaluated every 10 s instead of every minute. The
+figure is Prometheus' own `evaluationTime` per group (`/api/v1/rules`), the largest seen
+over the last evaluations, next to the group's production interval.
+
+Note: the TSDB starts empty, so the 31-day subquery of the month rule reads only the
+minutes of history this run creates; its cost grows with retained history as well.
+Usage: python bench/bench_rules.py [--sizes 10,100,1000,10000] [--port 29190] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import yaml
+
+from vibes_sdk import names
+from vibes_stack import binaries
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "alert_rules" / "vibes-recording.yml"
+MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "gemini-2.5-pro", "o3")
+
+
+class Exposition:
+    """Prometheus text exposition of ``size`` synthetic label combinations, growing per scrape."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.scrapes = 0
+
+    def render(self) -> bytes:
+        self.scrapes += 1
+        n = self.scrapes
+        cost, tokens = names.COST.prom, names.TOKENS.prom
+        duration = names.OPERATION_DURATION.prom
+        unpriced = names.UNPRICED_REQUESTS.prom
+        lines = []
+        for i in range(self.size):
+            labels = (f'job="svc-{i % 20}",gen_ai_operation_name="chat",gen_ai_provider_name="p{i % 3}",'
+                      f'gen_ai_request_model="{MODELS[i % len(MODELS)]}",gen_ai_agent_name="agent-{i // 20 % 50}",'
+                      f'vibes_cost_center="cc-{i % 7}",combo="{i}"')
+            lines.append(f"{cost}{{{labels}}} {n * 0.01}")
+            lines.append(f'{tokens}{{{labels},gen_ai_token_type="input"}} {n * 100}')
+            lines.append(f'{tokens}{{{labels},gen_ai_token_type="output"}} {n * 10}')
+            lines.append(f"{unpriced}{{{labels}}} 0")
+            for le in (*names.DURATION_BUCKETS, "+Inf"):
+                lines.append(f'{duration}_bucket{{{labels},le="{le}"}} {n}')
+            lines.append(f"{duration}_count{{{labels}}} {n}")
+            lines.append(f"{duration}_sum{{{labels}}} {n * 0.5}")
+        return ("\n".join(lines) + "\n").encode()
+
+
+def _serve(expo: Exposition) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = expo.render()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _rules_copy(dest: Path, interval: str) -> dict[str, str]:
+    """The committed rule groups with ``interval`` instead of theirs; returns the originals."""
+    doc = yaml.safe_load(RULES.read_text())
+    production = {}
+    for group in doc["groups"]:
+        production[group["name"]] = group.get("interval", "global")
+        group["interval"] = interval
+    dest.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return production
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def measure(prometheus: str, size: int, port: int, evaluations: int) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix="vibes-bench-rules-"))
+    expo = Exposition()
+    expo.size = size
+    server = _serve(expo)
+    _rules_copy(work / "rules.yml", "10s")
+    (work / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "5s", "evaluation_interval": "10s"},
+        "rule_files": [str(work / "rules.yml")],
+        "scrape_configs": [{"job_name": "synthetic", "honor_labels": True, "scrape_timeout": "5s",
+                            "static_configs": [{"targets": [f"127.0.0.1:{server.server_address[1]}"]}]}]}))
+    proc = subprocess.Popen([prometheus, f"--config.file={work / 'prometheus.yml'}",
+                             f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worst: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + 60 + 10 * evaluations
+        seen: dict[str, set[str]] = {}
+        while time.monotonic() < deadline:
+            time.sleep(2)
+            try:
+                groups = _get(f"http://127.0.0.1:{port}/api/v1/rules?type=record")["data"]["groups"]
+            except OSError:
+                continue
+            for g in groups:
+                if g.get("lastEvaluation", "").startswith("0001"):
+                    continue
+                seen.setdefault(g["name"], set()).add(g["lastEvaluation"])
+                if len(seen[g["name"]]) > 1:  # the first evaluation sees no history yet
+                    worst[g["name"]] = max(worst.get(g["name"], 0.0), g["evaluationTime"])
+            if seen and all(len(v) > evaluations for v in seen.values()):
+                break
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+    return worst
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10,100,1000,10000")
+    ap.add_argument("--port", type=int, default=29190)
+    ap.add_argument("--evaluations", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    prometheus, _ = binaries.find("prometheus")
+    if not prometheus:
+        raise SystemExit("no prometheus binary: run `make up` (or `python -m vibes_stack binaries`) first")
+    production = _rules_copy(Path(tempfile.mkdtemp()) / "r.yml", "10s")
+    results = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        print(f"bench: {size} combinations ({size * (6 + len(names.DURATION_BUCKETS) + 1)} series)…",
+              file=sys.stderr, flush=True)
+        results[size] = measure(str(prometheus), size, args.port, args.evaluations)
+    if args.json:
+        print(json.dumps({"production_intervals": production, "evaluation_seconds": results}))
+        return 0
+    groups = sorted({g for r in results.values() for g in r})
+    print("rule-group evaluation time (s), worst of the last evaluations; production interval in brackets")
+    print(f"{'combinations':>13}" + "".join(f"{g + ' [' + production.get(g, '?') + ']':>28}" for g in groups))
+    for size, row in results.items():
+        print(f"{size:>13}" + "".join(f"{row.get(g, float('nan')):>28.3f}" for g in groups))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
