@@ -9,7 +9,7 @@ MODE ?= auto            # auto | native | compose
 STACK_CONFIG ?=         # path to a stack config (default: stack/stack.yaml if present)
 STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG))
 
-.PHONY: venv up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-rules
+.PHONY: venv up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-rules bench-logs
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -66,3 +66,8 @@ bench: venv ## SDK overhead vs bare OTel; with OTLP export on a mocked OpenAI ca
 bench-rules: venv ## recording-rule evaluation time as series grow (10 … 10,000 combinations)
 	$(PY) -m vibes_stack binaries
 	$(PY) bench/bench_rules.py
+
+RECORDS ?= 1000000
+bench-logs: venv ## native log database vs the old file store, on its own stack (RECORDS=5000000 for the issue's size)
+	$(PY) -m vibes_stack binaries
+	$(PY) bench/bench_logs.py --records $(RECORDS)

@@ -8,13 +8,15 @@ document is prepared here from group_data + stack/stack.yaml (native mode).
 import json
 import os
 
-from tasks import alert_receiver, alertmanager, collector, compose, grafana, jaeger, loki, prometheus
+from tasks import (alert_receiver, alertmanager, collector, compose, grafana, jaeger, loki, prometheus,
+                   victorialogs)
 
 TASKS = {
     "alert-receiver": alert_receiver,
     "alertmanager": alertmanager,
     "jaeger": jaeger,
     "loki": loki,
+    "victorialogs": victorialogs,
     "collector": collector,
     "prometheus": prometheus,
     "grafana": grafana,

@@ -57,17 +57,22 @@ def vibes() -> None:
               help="Alertmanager base URL [env VIBES_ALERTMANAGER_URL; default http://127.0.0.1:9093]")
 @click.option("--loki-url", envvar="VIBES_LOKI_URL", metavar="URL",
               help="Loki base URL [env VIBES_LOKI_URL; default http://127.0.0.1:3100, used when it answers]")
+@click.option("--victorialogs-url", envvar="VIBES_VICTORIALOGS_URL", metavar="URL",
+              help="VictoriaLogs base URL, the native log database "
+                   "[env VIBES_VICTORIALOGS_URL; default http://127.0.0.1:9428]")
 @click.option("--log-dir", envvar="VIBES_LOG_DIR", metavar="DIR", type=click.Path(file_okay=False),
-              help="Native log store [env VIBES_LOG_DIR; default $VIBES_HOME/data/logs]")
+              help="The old native file store (OTLP-JSON), for `logs import` "
+                   "[env VIBES_LOG_DIR; default $VIBES_HOME/data/logs]")
 @click.pass_context
-def observe(ctx: click.Context, prometheus_url, jaeger_url, alertmanager_url, loki_url, log_dir) -> None:
+def observe(ctx: click.Context, prometheus_url, jaeger_url, alertmanager_url, loki_url, victorialogs_url,
+            log_dir) -> None:
     """Query what your agents did: logs, traces, metrics, cost, alerts.
 
     Alone, `vibes observe` prints the stack's URLs and whether each answers."""
     ctx.ensure_object(dict)
     ctx.obj["endpoints"] = Endpoints.resolve(prometheus=prometheus_url, jaeger=jaeger_url,
                                              alertmanager=alertmanager_url, loki=loki_url,
-                                             log_dir=log_dir)
+                                             victorialogs=victorialogs_url, log_dir=log_dir)
     if ctx.invoked_subcommand is None:
         from vibes_observe.commands.status import overview
         ctx.exit(overview())

@@ -26,13 +26,16 @@ from .config import StackConfigError
 PATH_NAMES = {
     "collector": ("otelcol-vibes",),
     "jaeger": ("jaeger",),
+    "victorialogs": ("victoria-logs",),
+    "telemetrygen": ("telemetrygen",),
     "prometheus": ("prometheus",),
     "alertmanager": ("alertmanager", "prometheus-alertmanager"),
     "loki": ("loki",),
     "grafana": ("grafana", "grafana-server"),
 }
 DEBIAN_PACKAGES = ("prometheus", "prometheus-alertmanager")
-NATIVE_REQUIRED = ("collector", "jaeger", "prometheus", "alertmanager")
+NATIVE_REQUIRED = ("collector", "jaeger", "victorialogs", "prometheus", "alertmanager")
+GO_BUILT = ("jaeger", "victorialogs", "telemetrygen")
 NATIVE_OPTIONAL = ("loki", "grafana")  # licence policy: never built here, used only when present
 
 
@@ -57,8 +60,8 @@ def cache_path(component: str) -> Path:
     v = versions()
     if component == "collector":
         return paths.cache_bin_dir() / f"collector-{v['collector']['version']}-{manifest_hash()}" / "otelcol-vibes"
-    if component == "jaeger":
-        return paths.cache_bin_dir() / f"jaeger-{v['jaeger']['version']}" / "jaeger"
+    if component in GO_BUILT:  # cache dir named after the component, binary after its executable
+        return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / PATH_NAMES[component][0]
     return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / component
 
 
@@ -138,6 +141,8 @@ def _obtain(component: str, out: Callable[[str], None]) -> tuple[str, str]:
         return str(build_collector(out)), "built"
     if component == "jaeger":
         return str(build_jaeger(out)), "built"
+    if component in ("victorialogs", "telemetrygen"):
+        return str(go_install(component, out)), "built"
     raise BinaryError(f"{component}: no build recipe")
 
 
@@ -195,6 +200,19 @@ def build_jaeger(out: Callable[[str], None] = say) -> Path:
         _run([go, "get", "-tool", f"{pkg}@{v['go_module_version']}"], "jaeger: fetch", out, env=env, cwd=tmp)
         _run([go, "build", "-v", "-ldflags=-s -w", "-o", "jaeger", pkg], "jaeger: build", out, env=env, cwd=tmp)
         _install(Path(tmp) / "jaeger", target)
+    return target
+
+
+def go_install(component: str, out: Callable[[str], None] = say) -> Path:
+    """A module whose go.mod has no replace directives builds with plain `go install module/pkg@version`."""
+    v = versions()[component]
+    target = cache_path(component)
+    go = _go()
+    pkg = f"{v['go_module']}/{v['go_package']}" if v.get("go_package") else v["go_module"]
+    with tempfile.TemporaryDirectory(prefix=f"vibes-build-{component}-") as tmp:
+        env = {**os.environ, "GOBIN": tmp, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}"}
+        _run([go, "install", "-ldflags=-s -w", f"{pkg}@v{v['version']}"], f"{component}: build", out, env=env)
+        _install(Path(tmp) / Path(pkg).name, target)
     return target
 
 

@@ -93,8 +93,7 @@ def render_compose(cfg: dict[str, Any], state_dir: Path | str) -> ComposePlan:
 
     # collector: logs go to Loki over OTLP/HTTP, traces to Jaeger, metrics via the prometheus exporter
     exporters, pipelines, notices = collector_exporters(
-        cfg, hosts=hosts, store_dir=f"{C_DATA}/collector/logs", export_dir=f"{C_DATA}/collector/export",
-        loki_present=True)
+        cfg, hosts=hosts, export_dir=f"{C_DATA}/collector/export", loki_present=True)
     ctx = dict(listen="0.0.0.0", ports=ports, collector=cfg["collector"], sampling=cfg["sampling"],
                environment=cfg["environment"], redaction_patterns=names.REDACTION_PATTERNS,
                exporters=exporters, pipelines=pipelines,
@@ -137,7 +136,7 @@ def render_compose(cfg: dict[str, Any], state_dir: Path | str) -> ComposePlan:
     for name, text in sorted(rule_files.items()):
         conf("prometheus", f"rules/{name}", text)
     ppath = conf("prometheus", "prometheus.yml", env.get_template("prometheus.yml.j2").render(
-        intervals=cfg["intervals"], ports=ports, hosts=hosts, loki_enabled=True,
+        intervals=cfg["intervals"], ports=ports, hosts=hosts, loki_enabled=True, victorialogs_enabled=False,
         paths={"prometheus_rules": f"{C_CONF}/rules"}))
     service("prometheus", v["prometheus"]["image"],
             [f"--config.file={ppath}", f"--storage.tsdb.path={C_DATA}/prometheus",

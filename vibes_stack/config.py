@@ -134,6 +134,7 @@ def validate(cfg: dict[str, Any]) -> None:
     if not isinstance(cfg["collector"]["bearer_token_auth"], bool):
         raise StackConfigError(f"collector.bearer_token_auth: {cfg['collector']['bearer_token_auth']!r} must be true or false")
     duration_seconds(cfg["collector"]["retry_max_elapsed"], "collector.retry_max_elapsed", allow_zero=True)
+    _positive_int(cfg["victorialogs"]["memory_limit_mib"], "victorialogs.memory_limit_mib")
     for key in ("max_megabytes", "max_backups"):
         _positive_int(cfg["native_log_store"][key], f"native_log_store.{key}")
     _validate_binaries(cfg.get("binaries") or {})

@@ -22,7 +22,12 @@ from .config import StackConfigError, duration_seconds, target_kind
 
 
 #: start order (dependencies first); stop order is the reverse.
-ORDER = ("alert-receiver", "alertmanager", "jaeger", "loki", "collector", "prometheus", "grafana")
+ORDER = ("alert-receiver", "alertmanager", "jaeger", "loki", "victorialogs", "collector", "prometheus", "grafana")
+
+#: VictoriaLogs stream fields (its index): few, bounded values. Other resource attributes
+#: (instance ids, pids) are stored as plain fields, so they do not multiply streams.
+VICTORIALOGS_STREAM_FIELDS = ("service.name", "deployment.environment.name")
+VICTORIALOGS_OTLP_PATH = "/insert/opentelemetry/v1/logs"
 
 
 @dataclass
@@ -89,7 +94,7 @@ def _yaml_block(data: dict) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip("\n")
 
 
-def collector_exporters(cfg: dict[str, Any], *, hosts: dict[str, str], store_dir: str,
+def collector_exporters(cfg: dict[str, Any], *, hosts: dict[str, str],
                         export_dir: str, loki_present: bool, queue: str = "file_storage/queue"
                         ) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
     """Exporter bodies (name → YAML) and per-signal exporter names from ``exports``."""
@@ -115,11 +120,14 @@ def collector_exporters(cfg: dict[str, Any], *, hosts: dict[str, str], store_dir
                                             "resource_to_telemetry_conversion": {"enabled": False}}
             elif kind == "loki" and loki_present:
                 name, body = "otlp_http/loki", {"endpoint": f"http://{hosts['loki']}:{ports['loki']}/otlp", **queued}
-            elif kind == "loki":
-                name, body = "file/logstore", _file_body(f"{store_dir}/logs.jsonl", cfg)
-                notices.append("logs: Loki is absent, so logs go to the local file store "
-                               f"{store_dir} (OTLP-JSON lines, rotated), read with `vibes observe logs`; "
-                               "Grafana's Loki panels stay empty")
+            elif kind == "loki":  # no Loki binary here: the native log database takes its place
+                name = "otlp_http/victorialogs"
+                body = {"logs_endpoint": f"http://{hosts['victorialogs']}:{ports['victorialogs']}"
+                                         + VICTORIALOGS_OTLP_PATH,
+                        "headers": {"VL-Stream-Fields": ",".join(VICTORIALOGS_STREAM_FIELDS)}, **queued}
+                notices.append("logs: Loki is absent, so logs go to VictoriaLogs "
+                               f"(http://{hosts['victorialogs']}:{ports['victorialogs']}), read with "
+                               "`vibes observe logs`; Grafana's Loki panels stay empty")
             elif kind == "console":
                 name, body = f"debug/{signal}", {"verbosity": spec.get("verbosity", "basic")}
             elif kind == "file":
@@ -165,7 +173,8 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     st = paths.StateLayout(state_dir)
     ports, listen = cfg["ports"], cfg["bind_address"]
     host = "127.0.0.1" if listen in ("0.0.0.0", "::") else listen
-    hosts = {"listen": listen, **{c: host for c in ("collector", "jaeger", "prometheus", "alertmanager", "loki")}}
+    hosts = {"listen": listen, **{c: host for c in ("collector", "jaeger", "prometheus", "alertmanager", "loki",
+                                                    "victorialogs")}}
     env = _env()
     comps: dict[str, ComponentPlan] = {}
     notices: list[str] = []
@@ -174,8 +183,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     # collector
     cdir = st.config / "collector"
     exporters, pipelines, ex_notices = collector_exporters(
-        cfg, hosts=hosts, store_dir=str(st.log_store), export_dir=str(st.data / "export"),
-        loki_present=loki_present)
+        cfg, hosts=hosts, export_dir=str(st.data / "export"), loki_present=loki_present)
     notices += ex_notices
     ctx = dict(listen=listen, ports=ports, collector=cfg["collector"], sampling=cfg["sampling"],
                environment=cfg["environment"], redaction_patterns=names.REDACTION_PATTERNS,
@@ -188,7 +196,14 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
         health_url=f"http://{host}:{ports['collector_health']}/",
         url=f"http://{host}:{ports['collector_otlp_http']} (OTLP HTTP), {host}:{ports['collector_otlp_grpc']} (gRPC)",
         files={col_cfg: env.get_template("otelcol.yaml.j2").render(**ctx)},
-        dirs=[str(st.data / "collector" / "queue"), str(st.log_store), str(st.data / "export")])
+        dirs=[str(st.data / "collector" / "queue"), str(st.data / "export")])
+    if "otlp_http/victorialogs" in exporters:
+        comps["victorialogs"] = native_victorialogs(cfg, st, binaries.get("victorialogs"), host)
+    from vibes_observe.clients.logstore import pending_import
+    old_files = pending_import(st.log_store)
+    if old_files:
+        notices.append(f"logs: {len(old_files)} file(s) of the old native file store in {st.log_store} are not "
+                       "searched any more; `vibes observe logs import` loads them into the log database")
 
     # jaeger
     jcfg = str(st.config / "jaeger" / "jaeger.yaml")
@@ -229,6 +244,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     prom_cfg = str(st.config / "prometheus" / "prometheus.yml")
     prom_files = {prom_cfg: env.get_template("prometheus.yml.j2").render(
         intervals=cfg["intervals"], ports=ports, hosts=hosts, loki_enabled=loki_present,
+        victorialogs_enabled="victorialogs" in comps,
         paths={"prometheus_rules": str(rules_dir)})}
     for name, text in sorted(rule_files.items()):
         prom_files[str(rules_dir / name)] = text
@@ -262,6 +278,30 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     for c in comps.values():
         c.cwd = c.cwd or str(st.root)
     return StackPlan("native", str(st.root), comps, notices)
+
+
+def native_victorialogs(cfg: dict[str, Any], st: paths.StateLayout, binary: str | None,
+                         host: str) -> ComponentPlan:
+    """VictoriaLogs: one process, one data dir, retention and memory from the stack config."""
+    if not binary:
+        raise StackConfigError("binaries.victorialogs: no VictoriaLogs binary (`python -m vibes_stack binaries` builds it)")
+    retention_s = duration_seconds(cfg["retention"]["logs"], "retention.logs")
+    if retention_s < 86400:  # its partitions are days: shorter retention is refused at start
+        raise StackConfigError(f"retention.logs: {cfg['retention']['logs']!r} is shorter than VictoriaLogs' "
+                               "minimum of 24h")
+    port, mem = cfg["ports"]["victorialogs"], cfg["victorialogs"]["memory_limit_mib"]
+    data = st.data / "victorialogs"
+    return ComponentPlan(
+        "victorialogs", [binary, f"-storageDataPath={data}", f"-httpListenAddr={cfg['bind_address']}:{port}",
+                         f"-retentionPeriod={go_duration(cfg['retention']['logs'], 'retention.logs')}",
+                         f"-memory.allowedBytes={max(1, mem // 2)}MiB",
+                         # acknowledged data reaches disk within 1 s (its minimum; default 5 s): what a
+                         # SIGKILL can take is bounded by this, the collector queue covers the rest
+                         "-inmemoryDataFlushInterval=1s",
+                         "-defaultMsgValue="],  # a record without a body keeps an empty message, not a URL
+        env={"GOMEMLIMIT": f"{mem}MiB"},
+        health_url=f"http://{host}:{port}/health", url=f"http://{host}:{port} (LogsQL: /select/logsql/query)",
+        dirs=[str(data)])
 
 
 def _native_grafana(cfg: dict[str, Any], st: paths.StateLayout, binary: str, host: str,

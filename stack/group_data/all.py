@@ -25,6 +25,7 @@ ports = {
     "prometheus": 9090,
     "alertmanager": 9093,
     "alert_receiver": 9097,
+    "victorialogs": 9428,   # native log database (HTTP: OTLP ingest, LogsQL queries, live tail)
     "loki": 3100,
     "loki_grpc": 9095,
     "grafana": 3000,
@@ -41,7 +42,7 @@ versions = _yaml.safe_load((_Path(__file__).resolve().parent.parent / "versions.
 
 retention = {
     "traces": "168h",   # Jaeger badger TTL
-    "logs": "168h",     # Loki retention / native file-store rotation age
+    "logs": "168h",     # Loki / VictoriaLogs retention (VictoriaLogs: at least 24h); file-export rotation age
     "metrics": "15d",   # Prometheus --storage.tsdb.retention.time
 }
 
@@ -62,6 +63,13 @@ collector = {
     "retry_max_elapsed": "0s",    # 0 = retry forever: the file-backed queue holds the data
 }
 
+# Native log database (no Loki binary): VictoriaLogs. The memory limit is a soft Go heap limit
+# (GOMEMLIMIT); its caches get half of it (-memory.allowedBytes).
+victorialogs = {
+    "memory_limit_mib": 512,
+}
+
+# Rotation of OTLP-JSON files written by `file` export targets.
 native_log_store = {
     "max_megabytes": 100,   # rotation size of one OTLP-JSON lines file
     "max_backups": 20,
@@ -71,7 +79,7 @@ native_log_store = {
 exports = {
     "traces": ["jaeger"],
     "metrics": ["prometheus"],
-    "logs": ["loki"],       # native mode without a Loki binary: the local file store
+    "logs": ["loki"],       # native mode without a Loki binary: VictoriaLogs
 }
 
 # Explicit binary paths (native mode); empty = PATH, then cache, Debian, Go build.

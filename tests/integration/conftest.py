@@ -18,7 +18,7 @@ import pytest
 from vibes_stack import config as stack_config
 from vibes_stack import deploy, paths, supervisor
 
-COMPONENTS = ("collector", "jaeger", "prometheus", "alertmanager", "alert-receiver")
+COMPONENTS = ("collector", "jaeger", "victorialogs", "prometheus", "alertmanager", "alert-receiver")
 
 #: the CLI tests' known workload (tests/unit/cli/workload.py) is importable as `workload`
 CLI_TEST_DIR = Path(__file__).resolve().parents[1] / "unit" / "cli"
@@ -119,7 +119,15 @@ class LiveStack:
         return self._state.data / "alerts" / "alerts.jsonl"
 
     @property
-    def log_dir(self) -> Path:
+    def victorialogs_url(self) -> str:
+        return self._url("victorialogs")
+
+    @property
+    def victorialogs_data(self) -> Path:
+        return self._state.data / "victorialogs"
+
+    @property
+    def log_dir(self) -> Path:  # the old native file store (what `vibes observe logs import` reads)
         return self._state.log_store
 
     @property

@@ -22,7 +22,7 @@ def test_observe_alone_lists_the_stack(stack, sent):
         assert next(l for l in out.splitlines() if url in l).startswith("up")
     rows = json.loads(wl.run_cli(stack, "status", "--json").stdout)
     assert {r["backend"]: r["reachable"] for r in rows if r["required"]} == {
-        "prometheus": True, "jaeger": True, "alertmanager": True, "log-store": True}
+        "prometheus": True, "jaeger": True, "alertmanager": True, "victorialogs": True}
 
 
 def test_traces_session_positional(stack, sent):

@@ -1,10 +1,11 @@
-"""Session summaries through the real collector into the native log store: one record per
+"""Session summaries through the real collector into VictoriaLogs: one record per
 closed session with its exact cost, and per-user sums (the log path behind the dashboards'
 "Cost by session" / "Cost by user" tables)."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import defaultdict
 from importlib import resources
@@ -13,7 +14,8 @@ import pytest
 from conftest import poll, live_sdk_settings
 
 import vibes_sdk as vibes
-from vibes_observe.clients.logstore import LogStore
+from vibes_observe.clients.logs_model import LogFilter
+from vibes_observe.clients.victorialogs import VictoriaLogsClient
 from vibes_sdk import names
 
 PRICES = json.loads(resources.files("vibes_sdk").joinpath("data/prices.json").read_text())["models"]
@@ -44,7 +46,7 @@ def live_sdk(stack):
     vibes.shutdown(10)
 
 
-def test_session_summaries_land_in_the_native_log_store_with_exact_costs(stack, live_sdk):
+def test_session_summaries_land_in_victorialogs_with_exact_costs(stack, live_sdk):
     service = live_sdk
     run = uuid.uuid4().hex[:6]
     for sid, (user, calls, _) in SESSIONS.items():
@@ -54,14 +56,15 @@ def test_session_summaries_land_in_the_native_log_store_with_exact_costs(stack, 
                     call.record_usage(i, o, cache_read_tokens=cr)
     assert vibes.flush(10)
 
-    store = LogStore(stack.log_dir)
+    store = VictoriaLogsClient(stack.victorialogs_url)
 
     def summaries():
-        found = [e for e in store.read_all() if e.service == service
-                 and e.attributes.get(names.LOG_EVENT_NAME) == names.VIBES_EVENT_SESSION_SUMMARY]
+        found = [e for e in store.query(LogFilter(service=service), start_ns=time.time_ns() - 3600 * 10**9,
+                                        end_ns=time.time_ns())
+                 if e.attributes.get(names.LOG_EVENT_NAME) == names.VIBES_EVENT_SESSION_SUMMARY]
         return found if len(found) >= len(SESSIONS) else None
 
-    found = poll(summaries, timeout=60, what=f"{len(SESSIONS)} session summaries in {stack.log_dir}")
+    found = poll(summaries, timeout=60, what=f"{len(SESSIONS)} session summaries in {store.describe()}")
     by_session = {e.session_id: e.attributes for e in found}
     assert len(found) == len(SESSIONS) == len(by_session), "exactly one summary per session"
 
@@ -70,14 +73,15 @@ def test_session_summaries_land_in_the_native_log_store_with_exact_costs(stack, 
         a = by_session[f"{sid}-{run}"]
         assert a[names.VIBES_USER_ID] == f"{user}-{run}"
         assert a[names.VIBES_COST_CENTER] == "live-cc"
-        assert a[names.VIBES_COST_USD] == pytest.approx(usd, rel=1e-9), sid
-        assert a[names.VIBES_SESSION_LLM_CALLS] == len(calls)
-        assert a[names.GEN_AI_USAGE_INPUT_TOKENS] == sum(c[1] for c in calls)
-        assert a[names.GEN_AI_USAGE_OUTPUT_TOKENS] == sum(c[2] for c in calls)
-        assert a[names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == sum(c[3] for c in calls)
-        per_user[a[names.VIBES_USER_ID]] += a[names.VIBES_COST_USD]
-    assert by_session[f"bob-1-{run}"][names.VIBES_SESSION_UNPRICED_CALLS] == 1
-    assert by_session[f"bob-1-{run}"][names.VIBES_COST_UNPRICED] is True
+        # VictoriaLogs keeps every field value as text
+        assert float(a[names.VIBES_COST_USD]) == pytest.approx(usd, rel=1e-9), sid
+        assert int(a[names.VIBES_SESSION_LLM_CALLS]) == len(calls)
+        assert int(a[names.GEN_AI_USAGE_INPUT_TOKENS]) == sum(c[1] for c in calls)
+        assert int(a[names.GEN_AI_USAGE_OUTPUT_TOKENS]) == sum(c[2] for c in calls)
+        assert int(a[names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]) == sum(c[3] for c in calls)
+        per_user[a[names.VIBES_USER_ID]] += float(a[names.VIBES_COST_USD])
+    assert int(by_session[f"bob-1-{run}"][names.VIBES_SESSION_UNPRICED_CALLS]) == 1
+    assert by_session[f"bob-1-{run}"][names.VIBES_COST_UNPRICED] == "true"
 
     # per user: the sum the "Cost by user" table computes, against the price file
     want_alice = SESSIONS["alice-1"][2] + SESSIONS["alice-2"][2]
@@ -107,14 +111,14 @@ def test_cli_fills_sessions_without_traces_from_their_summaries(stack, live_sdk)
     hidden_usd = per_m(30_000, MINI["input"]) + per_m(3_000, MINI["output"])
     assert vibes.flush(10)
 
-    jaeger, logs = JaegerClient(stack.jaeger_url), LogStore(stack.log_dir)
+    jaeger, logs = JaegerClient(stack.jaeger_url), VictoriaLogsClient(stack.victorialogs_url)
 
     def by_session():
         out = trace_costs(jaeger, "session", session=None, user=None, since="1h", limit=100,
                           service=service, logs=logs)
         return out if traced in out["groups"] and hidden in out["groups"] else None
 
-    out = poll(by_session, timeout=60, what="the traced session in Jaeger and the hidden one in the log store")
+    out = poll(by_session, timeout=60, what="the traced session in Jaeger and the hidden one in VictoriaLogs")
     assert out["from_logs"]["sessions"] == [hidden], "only the session without traces comes from logs"
     assert out["groups"][traced]["cost_usd"] == pytest.approx(traced_usd, rel=1e-9)
     assert out["groups"][hidden]["cost_usd"] == pytest.approx(hidden_usd, rel=1e-9)

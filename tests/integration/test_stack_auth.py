@@ -46,7 +46,8 @@ def test_bearer_token_auth_guards_the_otlp_receiver(tmp_path):
                         "collector": {"bearer_token_auth": True}})
     state = tmp_path / "state"
     plan = render_native(cfg, state, {"collector": otelcol, "jaeger": "/bin/false", "prometheus": "/bin/false",
-                                      "alertmanager": "/bin/false", "loki": None, "grafana": None})
+                                      "alertmanager": "/bin/false", "victorialogs": "/bin/false", "loki": None,
+                                      "grafana": None})
     col = plan.components["collector"]
     for path, text in col.files.items():
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -8,12 +8,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_PORTS = {"prometheus": 9090, "jaeger": 16686, "alertmanager": 9093, "loki": 3100}
+DEFAULT_PORTS = {"prometheus": 9090, "jaeger": 16686, "alertmanager": 9093, "loki": 3100, "victorialogs": 9428}
 ENV_VARS = {
     "prometheus": "VIBES_PROMETHEUS_URL",
     "jaeger": "VIBES_JAEGER_URL",
     "alertmanager": "VIBES_ALERTMANAGER_URL",
     "loki": "VIBES_LOKI_URL",
+    "victorialogs": "VIBES_VICTORIALOGS_URL",
 }
 
 
@@ -33,18 +34,21 @@ class Endpoints:
     jaeger: str
     alertmanager: str
     loki: str
+    victorialogs: str
     loki_explicit: bool  # set by flag/env: then Loki is required, not probed
-    log_dir: Path
+    victorialogs_explicit: bool
+    log_dir: Path  # the old native file store (OTLP-JSON files): read only by `logs import`/`--source files`
 
     @classmethod
     def resolve(cls, *, prometheus: str | None = None, jaeger: str | None = None,
                 alertmanager: str | None = None, loki: str | None = None,
-                log_dir: str | None = None) -> "Endpoints":
+                victorialogs: str | None = None, log_dir: str | None = None) -> "Endpoints":
         given = {"prometheus": prometheus, "jaeger": jaeger,
-                 "alertmanager": alertmanager, "loki": loki}
+                 "alertmanager": alertmanager, "loki": loki, "victorialogs": victorialogs}
         urls = {}
         for backend, flag in given.items():
             urls[backend] = (flag or os.environ.get(ENV_VARS[backend]) or default_url(backend)).rstrip("/")
-        loki_explicit = bool(loki or os.environ.get(ENV_VARS["loki"]))
+        explicit = {b: bool(given[b] or os.environ.get(ENV_VARS[b])) for b in ("loki", "victorialogs")}
         logs = log_dir or os.environ.get("VIBES_LOG_DIR") or str(state_dir() / "data" / "logs")
-        return cls(loki_explicit=loki_explicit, log_dir=Path(logs).expanduser(), **urls)
+        return cls(loki_explicit=explicit["loki"], victorialogs_explicit=explicit["victorialogs"],
+                   log_dir=Path(logs).expanduser(), **urls)

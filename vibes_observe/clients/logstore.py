@@ -1,4 +1,5 @@
-"""The native log store: OTLP-JSON lines written by the collector's ``file`` exporter.
+"""The old native log store: OTLP-JSON lines written by the collector's ``file`` exporter
+(before VictoriaLogs; ``vibes observe logs import`` loads it into the log database).
 
 Each line is one ``ExportLogsServiceRequest`` in OTLP JSON
 (``resourceLogs[].scopeLogs[].logRecords[]``). Files may be rotated; every regular
@@ -16,6 +17,15 @@ from typing import Any
 
 from vibes_observe.clients.logs_model import LogEntry, level_from_number
 from vibes_sdk import names as n
+
+
+#: written into a store directory once ``vibes observe logs import`` has loaded it.
+IMPORTED_MARKER = ".imported-into-log-database"
+
+
+def pending_import(directory: Path) -> list[Path]:
+    """Files of an old store that were never imported (empty once imported or absent)."""
+    return [] if (directory / IMPORTED_MARKER).exists() else log_files(directory)
 
 
 def any_value(value: dict[str, Any] | None) -> Any:
@@ -66,7 +76,7 @@ def log_files(directory: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def _open(path: Path):
+def open_text(path: Path):
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8", errors="replace")
     return path.open("r", encoding="utf-8", errors="replace")
@@ -78,7 +88,7 @@ def read_file(path: Path, offset: int = 0) -> tuple[list[LogEntry], int]:
     A partly written last line is left for the next read (``--follow``)."""
     entries: list[LogEntry] = []
     if path.suffix == ".gz":
-        with _open(path) as fh:
+        with open_text(path) as fh:
             for line in fh:
                 entries.extend(_parse_line(line, path))
         return entries, path.stat().st_size

@@ -1,4 +1,5 @@
-"""`vibes observe logs`: Loki when it is configured or answers, else the native log store."""
+"""`vibes observe logs`: Loki when it is configured or answers, else VictoriaLogs (the native log
+database); `logs import` loads the old native file store into it."""
 
 from __future__ import annotations
 
@@ -11,33 +12,52 @@ from rich.markup import escape
 
 from vibes_observe.clients import BackendError
 from vibes_observe.clients.logs_model import LogEntry, LogFilter, normalize_level
-from vibes_observe.clients.logstore import LogStore
+from vibes_observe.clients.logstore import LogStore, pending_import
 from vibes_observe.clients.loki import LokiClient, build_logql
+from vibes_observe.clients.victorialogs import VictoriaLogsClient, check_grep
+from vibes_observe.commands.logs_import import import_logs
 from vibes_observe.commands._common import (console, endpoints, err_console,
                                             fmt_time, json_option, parse_time)
 
 LOKI_PAGE = 5000  # Loki's default max_entries_limit_per_query
 _LEVEL_STYLE = {"ERROR": "red", "FATAL": "bold red", "WARN": "yellow", "DEBUG": "dim",
                 "TRACE": "dim"}
+SOURCES = ("auto", "loki", "victorialogs", "files")
+FOLLOW_BACKLOG_S = 60  # --follow: how far back the live tail starts when nothing was printed yet
 
 
 def pick_source(source: str):
-    """The log backend to read: explicit choice, else Loki if set/answering, else files."""
+    """The log backend to read: explicit choice, else Loki if set/answering, else VictoriaLogs.
+
+    ``files`` reads the old native file store (OTLP-JSON) directly: slow, kept for old data."""
     ep = endpoints()
+    if source == "files":
+        return LogStore(ep.log_dir)
     if source == "loki" or (source == "auto" and ep.loki_explicit):
         return LokiClient(ep.loki)
-    if source == "auto":
+    if source == "auto" and not ep.victorialogs_explicit:
         loki = LokiClient(ep.loki)
         if loki.health()[0]:
             return loki
-    return LogStore(ep.log_dir)
+    return VictoriaLogsClient(ep.victorialogs)
+
+
+def old_store_note() -> str | None:
+    """Where logs of the old native file store are, when there are any: nothing is silently abandoned."""
+    files = pending_import(endpoints().log_dir)
+    if not files:
+        return None
+    return (f"{len(files)} file(s) of the old native log store in {endpoints().log_dir} are not searched; "
+            "load them with `vibes observe logs import`")
 
 
 def fetch(source, flt: LogFilter, limit: int) -> list[LogEntry]:
     """Matching entries, oldest first, at most ``limit`` (the newest ones)."""
+    now_ns = time.time_ns()
+    start, end = flt.since_ns or now_ns - 3600 * 10**9, flt.until_ns or now_ns
+    if isinstance(source, VictoriaLogsClient):  # window, filters, newest-N: all inside the database
+        return source.query(flt, start_ns=start, end_ns=end, limit=limit)
     if isinstance(source, LokiClient):
-        now_ns = time.time_ns()
-        start, end = flt.since_ns or now_ns - 3600 * 10**9, flt.until_ns or now_ns
         if limit:
             entries = source.query_range(build_logql(flt), start_ns=start, end_ns=end,
                                          limit=min(limit, LOKI_PAGE))
@@ -46,8 +66,7 @@ def fetch(source, flt: LogFilter, limit: int) -> list[LogEntry]:
     else:
         if not source.directory.is_dir():
             raise BackendError("native log store", str(source.directory),
-                               "directory does not exist — is the stack up (no Loki answered either)? "
-                               "set --log-dir/VIBES_LOG_DIR or --loki-url")
+                               "directory does not exist — set --log-dir/VIBES_LOG_DIR to the old file store")
         entries = [e for e in source.read_all() if flt.matches(e)]
     return entries[-limit:] if limit else entries
 
@@ -62,7 +81,7 @@ def render(entry: LogEntry) -> None:
                   + (f"  [dim]{escape(ctx)}[/]" if ctx else ""))
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--session", help="Only this session (gen_ai.conversation.id).")
 @click.option("--agent", help="Only this agent name (gen_ai.agent.name).")
 @click.option("--service", help="Only this service (service.name).")
@@ -74,15 +93,24 @@ def render(entry: LogEntry) -> None:
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(min=0),
               help="At most this many (newest) records; 0 = all.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new records (Ctrl-C to stop).")
-@click.option("--source", type=click.Choice(["auto", "loki", "files"]), default="auto",
-              show_default=True, help="Where to read logs from.")
+@click.option("--source", type=click.Choice(SOURCES), default="auto", show_default=True,
+              help="Where to read logs from (files: the old native file store, read directly).")
 @json_option
-def logs(session, agent, service, trace_id, level, since, until, grep, limit, follow, source, as_json) -> None:
+@click.pass_context
+def logs(ctx, session, agent, service, trace_id, level, since, until, grep, limit, follow, source,
+         as_json) -> None:
     """Search agent logs by session, agent, trace, level and text."""
+    if ctx.invoked_subcommand:
+        return
     try:
         level = normalize_level(level) if level else None
     except ValueError as exc:
         raise click.BadParameter(str(exc).split(": ", 1)[1], param_hint="--level") from None
+    if grep:
+        try:
+            check_grep(grep)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--grep") from None
     flt = LogFilter(session=session, agent=agent, service=service, trace_id=trace_id, level=level, grep=grep,
                     since_ns=int(parse_time(since, "--since") * 1e9),
                     until_ns=None if until == "now" else int(parse_time(until, "--until") * 1e9))
@@ -93,6 +121,9 @@ def logs(session, agent, service, trace_id, level, since, until, grep, limit, fo
             click.echo(_json_line(entry))
     else:
         err_console.print(f"[dim]{len(entries)} record(s) from {src.describe()}[/]")
+        note = old_store_note() if isinstance(src, VictoriaLogsClient) else None
+        if note:
+            err_console.print(f"[yellow]note: {escape(note)}[/]")
         for entry in entries:
             render(entry)
     if follow:
@@ -106,6 +137,12 @@ def _json_line(entry: LogEntry) -> str:
 def _follow(src, flt: LogFilter, seen: list[LogEntry], as_json: bool) -> None:
     last_ns = seen[-1].time_ns if seen else flt.since_ns or 0
     try:
+        if isinstance(src, VictoriaLogsClient):  # its live tail streams records as they arrive
+            backlog_s = min(FOLLOW_BACKLOG_S, max(0.0, (time.time_ns() - last_ns) / 1e9))
+            for entry in src.tail(flt, start_offset_s=backlog_s):
+                if entry.time_ns > last_ns:  # the initial listing printed the rest
+                    click.echo(_json_line(entry)) if as_json else render(entry)
+            return
         while True:
             time.sleep(1.0)
             if isinstance(src, LokiClient):
@@ -118,3 +155,6 @@ def _follow(src, flt: LogFilter, seen: list[LogEntry], as_json: bool) -> None:
                 last_ns = max(last_ns, entry.time_ns)
     except KeyboardInterrupt:
         pass
+
+
+logs.add_command(import_logs)

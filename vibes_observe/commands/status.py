@@ -6,9 +6,10 @@ import click
 
 from vibes_observe.clients.alertmanager import AlertmanagerClient
 from vibes_observe.clients.jaeger import JaegerClient
-from vibes_observe.clients.logstore import log_files
+from vibes_observe.clients.logstore import pending_import
 from vibes_observe.clients.loki import LokiClient
 from vibes_observe.clients.prometheus import PrometheusClient
+from vibes_observe.clients.victorialogs import VictoriaLogsClient
 from vibes_observe.commands._common import console, emit_json, endpoints, json_option
 
 
@@ -21,11 +22,14 @@ def collect() -> list[dict]:
         rows.append({"backend": name, "url": client.url, "reachable": ok, "required": True, "detail": detail})
     ok, detail = LokiClient(ep.loki).health()
     rows.append({"backend": "loki", "url": ep.loki, "reachable": ok, "required": ep.loki_explicit,
-                 "detail": detail if ok or ep.loki_explicit else f"{detail}; logs are read from the native log store"})
-    files = log_files(ep.log_dir)
-    rows.append({"backend": "log-store", "url": str(ep.log_dir), "reachable": ep.log_dir.is_dir(),
-                 "required": not ok and not ep.loki_explicit,
-                 "detail": f"{len(files)} file(s)" if ep.log_dir.is_dir() else "directory missing"})
+                 "detail": detail if ok or ep.loki_explicit else f"{detail}; logs are read from VictoriaLogs"})
+    vl_ok, vl_detail = VictoriaLogsClient(ep.victorialogs).health()
+    rows.append({"backend": "victorialogs", "url": ep.victorialogs, "reachable": vl_ok,
+                 "required": ep.victorialogs_explicit or (not ok and not ep.loki_explicit), "detail": vl_detail})
+    old = pending_import(ep.log_dir)
+    if old:  # logs of the old native file store: say where they are and how to load them
+        rows.append({"backend": "old-log-store", "url": str(ep.log_dir), "reachable": True, "required": False,
+                     "detail": f"{len(old)} file(s) not searched; `vibes observe logs import` loads them"})
     return rows
 
 

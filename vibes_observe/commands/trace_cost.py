@@ -13,8 +13,8 @@ from rich.table import Table
 from vibes_observe.clients import BackendError
 from vibes_observe.clients.jaeger import JaegerClient
 from vibes_observe.clients.logs_model import LogEntry, LogFilter
-from vibes_observe.clients.logstore import LogStore
 from vibes_observe.clients.loki import LokiClient, build_logql
+from vibes_observe.clients.victorialogs import VictoriaLogsClient, build_logsql, quote
 from vibes_observe.commands._common import console, fmt_int, parse_time
 from vibes_observe.commands._spans import Usage
 from vibes_observe.commands.cost import cost_cell
@@ -36,12 +36,36 @@ def _int(value: Any) -> int:
         return 0
 
 
+#: the summary fields cost needs, aggregated per (session, user) inside VictoriaLogs.
+SUMMARY_FIELDS = (n.VIBES_SESSION_LLM_CALLS, n.VIBES_SESSION_UNPRICED_CALLS, n.GEN_AI_USAGE_INPUT_TOKENS,
+                  n.GEN_AI_USAGE_OUTPUT_TOKENS, n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+                  n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, n.VIBES_COST_USD)
+
+
+def summaries_logsql(flt: LogFilter) -> str:
+    """One row per (session, user): a server-side stats query, no record reaches Python.
+
+    max, not sum: a session has one summary, and at-least-once delivery may store it twice."""
+    stats = ", ".join(f"max({quote(f)}) {quote(f)}" for f in SUMMARY_FIELDS)
+    return (f"{build_logsql(flt)} {quote(n.LOG_EVENT_NAME)}:={quote(n.VIBES_EVENT_SESSION_SUMMARY)} "
+            f"{quote(n.VIBES_SESSION_ID)}:* | stats by ({quote(n.VIBES_SESSION_ID)}, {quote(n.VIBES_USER_ID)}) "
+            f"{stats}")
+
+
+def _summary_rows(logs: VictoriaLogsClient, flt: LogFilter, since_ns: int) -> list[LogEntry]:
+    rows = logs.rows(summaries_logsql(flt), start_ns=since_ns, end_ns=time.time_ns() + 10**9)
+    return [LogEntry(time_ns=since_ns, level="INFO", body=n.VIBES_EVENT_SESSION_SUMMARY,
+                     attributes={**r, n.LOG_EVENT_NAME: n.VIBES_EVENT_SESSION_SUMMARY}) for r in rows]
+
+
 def session_summaries(logs: Any, *, since_ns: int, service: str | None, session: str | None,
                       user: str | None) -> dict[str, tuple[str, Usage]]:
     """session id -> (user id, totals) from the SDK's one-per-closed-session summary records."""
     flt = LogFilter(service=service, session=session, since_ns=since_ns)
     event = f'{n.prom_label(n.LOG_EVENT_NAME)}="{n.VIBES_EVENT_SESSION_SUMMARY}"'
-    if isinstance(logs, LokiClient):
+    if isinstance(logs, VictoriaLogsClient):
+        entries = _summary_rows(logs, flt, since_ns)
+    elif isinstance(logs, LokiClient):
         entries = logs.query_all(f"{build_logql(flt)} | {event}", start_ns=since_ns,
                                  end_ns=time.time_ns() + 10**9,
                                  page=5000)
@@ -120,14 +144,8 @@ def trace_costs(jaeger: JaegerClient, dim: str | None, *, session: str | None, u
 
 
 def log_source() -> Any:
-    """Loki when configured or answering, else the native file store; None when neither exists."""
-    try:
-        source = pick_source("auto")
-    except BackendError:
-        return None
-    if isinstance(source, LogStore) and not source.directory.is_dir():
-        return None
-    return source
+    """Loki when configured or answering, else VictoriaLogs (an error there is reported, not fatal)."""
+    return pick_source("auto")
 
 
 def render_traces(data: dict[str, Any], dim: str) -> None:

@@ -84,12 +84,15 @@ def main() -> None:
     # Alertmanager
     (FIXTURES / "alertmanager_alerts.json").write_text(
         json.dumps(requests.get(f"{args.alertmanager}/api/v2/alerts", timeout=10).json(), indent=1))
-    # Native log store: the lines of this workload
+    # The old native file store's format (what `logs import` reads): since VictoriaLogs it is written
+    # only by a `file` export target, e.g. exports.logs: [loki, {type: file, path: <--log-dir>/logs.jsonl}]
     lines = []
     for path in sorted(Path(args.log_dir).expanduser().glob("*")):
         for line in path.read_text().splitlines():
             if work.session_id in line:
                 lines.append(line)
+    if not lines:
+        raise SystemExit(f"no OTLP-JSON lines of this workload under {args.log_dir}: add a `file` logs export there")
     (FIXTURES / "logstore.jsonl").write_text("\n".join(lines) + "\n")
     (FIXTURES / "meta.json").write_text(json.dumps({"tag": args.tag, "trace_id": trace_id,
                                                      "recorded_at": time.time()}, indent=1))

@@ -212,6 +212,7 @@ def cli_env(stack, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIBES_")}
     env.update({"VIBES_PROMETHEUS_URL": stack.prometheus_url, "VIBES_JAEGER_URL": stack.jaeger_url,
                 "VIBES_ALERTMANAGER_URL": stack.alertmanager_url, "VIBES_LOG_DIR": str(stack.log_dir),
+                "VIBES_VICTORIALOGS_URL": stack.victorialogs_url,
                 "VIBES_HOME": str(stack.state_dir), "COLUMNS": "250", **extra})
     return env
 
@@ -231,7 +232,7 @@ def run_cli(stack, *args: str, check: bool = True, **env: str):
 
 
 def wait_until_landed(workload: Workload, stack, timeout: float = 60.0) -> None:
-    """Block until the workload is queryable in Jaeger, Prometheus and the log store."""
+    """Block until the workload is queryable in Jaeger, Prometheus and VictoriaLogs."""
     import json as _json
     import requests
     deadline = time.monotonic() + timeout
@@ -247,10 +248,11 @@ def wait_until_landed(workload: Workload, stack, timeout: float = 60.0) -> None:
         r = requests.get(f"{stack.prometheus_url}/api/v1/query", params={"query": q}, timeout=10).json()
         if len(r["data"]["result"]) < 2:
             missing.append("prometheus")
-        found = sum(p.read_text(errors="replace").count(workload.session_id)
-                    for p in stack.log_dir.glob("*") if p.is_file())
-        if found < len(workload.calls) + 3:
-            missing.append("log store")
+        r = requests.get(f"{stack.victorialogs_url}/select/logsql/query", timeout=10, params={
+            "query": f"{_json.dumps(n.VIBES_SESSION_ID)}:={_json.dumps(workload.session_id)} | count() records",
+            "start": "1h"}).json()
+        if int(r["records"]) < len(workload.calls) + 3:
+            missing.append("victorialogs")
         if not missing:
             return
         time.sleep(1)

@@ -35,6 +35,7 @@ from vibes_stack.config import StackConfigError
      "exports.traces[0].api_key: unknown key for a datadog target"),
     ({"exports": {"traces": [{"endpoint": "x"}]}}, "exports.traces[0].type: missing"),
     ({"binaries": {"tempo": "/bin/true"}}, "binaries.tempo: unknown component"),
+    ({"victorialogs": {"memory_limit_mib": 0}}, "victorialogs.memory_limit_mib: 0 must be a positive integer"),
 ])
 def test_bad_config_names_the_key(user, message):
     with pytest.raises(StackConfigError) as err:

@@ -7,6 +7,7 @@ import subprocess
 import pytest
 import yaml
 
+from vibes_observe.clients.logstore import IMPORTED_MARKER
 from vibes_stack import binaries, config
 from vibes_stack.render import render_native
 
@@ -26,7 +27,8 @@ VARIANTS = {
 }
 
 FAKE_BINARIES = {"collector": "/bin/otelcol", "jaeger": "/bin/jaeger", "prometheus": "/bin/prometheus",
-                 "alertmanager": "/bin/alertmanager", "loki": None, "grafana": None}
+                 "alertmanager": "/bin/alertmanager", "victorialogs": "/bin/victoria-logs", "loki": None,
+                 "grafana": None}
 
 
 def _collector_yaml(user: dict, tmp_path) -> tuple[str, str]:
@@ -92,15 +94,38 @@ def test_secrets_come_from_env_only(tmp_path):
     assert doc["exporters"]["otlp_http/datadog_traces"]["endpoint"] == "https://api.datadoghq.eu/api/intake/otlp"
 
 
-def test_native_logs_without_loki_go_to_the_file_store(tmp_path):
-    cfg = config.build({})
+def test_native_logs_without_loki_go_to_victorialogs(tmp_path):
+    cfg = config.build({"retention": {"logs": "3d"}, "victorialogs": {"memory_limit_mib": 300}})
     plan = render_native(cfg, tmp_path / "state", FAKE_BINARIES)
     doc = yaml.safe_load(next(iter(plan.components["collector"].files.values())))
-    assert doc["service"]["pipelines"]["logs"]["exporters"] == ["file/logstore"]
-    store = doc["exporters"]["file/logstore"]
-    assert store["path"] == str((tmp_path / "state" / "data" / "logs" / "logs.jsonl").resolve())
-    assert store["format"] == "json" and store["rotation"]["max_days"] == 7
-    assert any("Loki is absent" in n for n in plan.notices)
+    assert doc["service"]["pipelines"]["logs"]["exporters"] == ["otlp_http/victorialogs"]
+    exporter = doc["exporters"]["otlp_http/victorialogs"]
+    assert exporter["logs_endpoint"] == "http://127.0.0.1:9428/insert/opentelemetry/v1/logs"
+    assert exporter["headers"] == {"VL-Stream-Fields": "service.name,deployment.environment.name"}
+    assert exporter["sending_queue"]["storage"] == "file_storage/queue"
+    vl = plan.components["victorialogs"]
+    assert vl.argv[0] == "/bin/victoria-logs" and "-httpListenAddr=127.0.0.1:9428" in vl.argv
+    assert "-retentionPeriod=72h" in vl.argv and "-memory.allowedBytes=150MiB" in vl.argv
+    assert vl.env == {"GOMEMLIMIT": "300MiB"}
+    assert vl.health_url == "http://127.0.0.1:9428/health"
+    assert [c.name for c in plan.ordered()].index("victorialogs") < [c.name for c in plan.ordered()].index("collector")
+    assert any("Loki is absent, so logs go to VictoriaLogs" in n for n in plan.notices)
+
+
+def test_victorialogs_refuses_a_retention_under_a_day(tmp_path):
+    with pytest.raises(config.StackConfigError, match="retention.logs: '12h' is shorter than VictoriaLogs' minimum"):
+        render_native(config.build({"retention": {"logs": "12h"}}), tmp_path / "state", FAKE_BINARIES)
+
+
+def test_an_old_file_store_is_named_until_imported(tmp_path):
+    store = tmp_path / "state" / "data" / "logs"
+    store.mkdir(parents=True)
+    (store / "logs.jsonl").write_text("{}\n")
+    plan = render_native(config.build({}), tmp_path / "state", FAKE_BINARIES)
+    assert any(str(store) in n and "vibes observe logs import" in n for n in plan.notices)
+    (store / IMPORTED_MARKER).write_text("done\n")
+    plan = render_native(config.build({}), tmp_path / "state", FAKE_BINARIES)
+    assert not any("vibes observe logs import" in n for n in plan.notices)
 
 
 def test_jaeger_and_prometheus_follow_the_config(tmp_path):
@@ -116,7 +141,7 @@ def test_jaeger_and_prometheus_follow_the_config(tmp_path):
     assert prom_yml["global"]["scrape_interval"] == "5s"
     jobs = {j["job_name"]: j for j in prom_yml["scrape_configs"]}
     assert jobs["otel-collector-exporter"]["honor_labels"] is True
-    assert set(jobs) >= {"otel-collector", "jaeger", "alertmanager", "prometheus"}
+    assert set(jobs) >= {"otel-collector", "jaeger", "alertmanager", "prometheus", "victorialogs"}
     am = plan.components["alertmanager"]
     assert "--cluster.listen-address=" in am.argv
 
