@@ -9,7 +9,7 @@ MODE ?= auto            # auto | native | compose
 STACK_CONFIG ?=         # path to a stack config (default: stack/stack.yaml if present)
 STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG))
 
-.PHONY: venv up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-rules bench-logs
+.PHONY: venv up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -62,6 +62,10 @@ bench: venv ## SDK overhead vs bare OTel; with OTLP export on a mocked OpenAI ca
 	$(PY) bench/bench_sdk.py
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_cli.py
+
+bench-stack: venv ## the native stack: start, RSS idle/loaded, freshness, span ingest (telemetrygen ramp)
+	$(PY) -m vibes_stack binaries
+	$(PY) bench/bench_stack.py
 
 bench-rules: venv ## recording-rule evaluation time as series grow (10 … 10,000 combinations)
 	$(PY) -m vibes_stack binaries
