@@ -53,12 +53,19 @@ def _dashboard_artifacts() -> None:
         register(f"dashboards/{slug}.json", lambda slug=slug: render(slug))
 
 
+def _collector_artifacts() -> None:
+    from vibes_stack import collector_pricing
+
+    register(collector_pricing.ARTIFACT, collector_pricing.render)
+
+
 def _default_artifacts() -> None:
     global _BUILTINS_ADDED
     if not _BUILTINS_ADDED:
         _BUILTINS_ADDED = True
         _alerting_artifacts()
         _dashboard_artifacts()
+        _collector_artifacts()
 
 
 def _write_atomic(path: Path, text: str) -> None:

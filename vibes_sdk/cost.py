@@ -14,6 +14,7 @@ input exceeds the tier threshold. An unknown model has NO cost (None), never 0.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import re
 import threading
@@ -44,6 +45,7 @@ class Price:
     provider: str
     base: Rates
     tiers: tuple[tuple[int, Rates], ...] = ()  # (input tokens above which it applies, rates)
+    as_of: str = ""  # date of the provider price the entry was taken from
 
     def rates_for(self, input_tokens: int) -> Rates:
         if not self.tiers:
@@ -112,29 +114,38 @@ _PREFIX = re.compile(
 _BEDROCK_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
 _DATE_SUFFIX = re.compile(r"(?:[-@_](?:19|20)\d{2}-?\d{2}-?\d{2}|-\d{4})$")
 _VARIANT_SUFFIX = re.compile(r"-(?:latest|instruct-v\d+)$")
+#: strip_provider's and normalize_model's steps in order, as (pattern removed, times
+#: applied) — the collector's generated pricing config (vibes_stack/collector_pricing.py)
+#: replays exactly these.
+PROVIDER_STEPS: tuple[tuple[re.Pattern[str], int], ...] = ((_PREFIX, 3),)  # prefixes stack: "bedrock/us.anthropic.…"
+NORMALIZE_STEPS: tuple[tuple[re.Pattern[str], int], ...] = PROVIDER_STEPS + (
+    (_BEDROCK_SUFFIX, 1), (_DATE_SUFFIX, 1), (_VARIANT_SUFFIX, 1))
+
+
+def _apply(steps: tuple[tuple[re.Pattern[str], int], ...], name: Any) -> str:
+    s = str(name).strip().lower()
+    for pattern, times in steps:
+        for _ in range(times):
+            s = pattern.sub("", s)
+    return s
 
 
 def strip_provider(name: Any) -> str:
     """``openai/gpt-4o-2024-05-13`` → ``gpt-4o-2024-05-13`` (provider/region prefixes only)."""
-    s = str(name).strip().lower()
-    for _ in range(3):  # prefixes can stack: "bedrock/us.anthropic.…"
-        stripped = _PREFIX.sub("", s)
-        if stripped == s:
-            break
-        s = stripped
-    return s
+    return _apply(PROVIDER_STEPS, name)
 
 
 def normalize_model(name: Any) -> str:
     """``openai/gpt-4o-2024-08-06`` → ``gpt-4o``; ``us.anthropic.claude-3-5-haiku-20241022-v1:0`` → ``claude-3-5-haiku``."""
-    s = strip_provider(name)
-    s = _BEDROCK_SUFFIX.sub("", s)
-    s = _DATE_SUFFIX.sub("", s)
-    s = _VARIANT_SUFFIX.sub("", s)
-    return s
+    return _apply(NORMALIZE_STEPS, name)
 
 
 # ---------------------------------------------------------------- the table
+def table_version(text: str) -> str:
+    """``sha256:<12 hex>`` of a price file's text: stamped on every priced span."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
 def _rates(model: str, where: str, raw: Any) -> Rates:
     if not isinstance(raw, Mapping):
         raise PriceFileError(f"{model}.{where}: expected a mapping of prices, got {raw!r}")
@@ -167,14 +178,17 @@ def _parse_entry(model: str, entry: Any) -> tuple[Price, list[str]]:
     if not isinstance(aliases, list):
         raise PriceFileError(f"{model}.aliases={aliases!r}: expected a list of model names")
     price = Price(model=model, provider=str(entry.get("provider", "")),
-                  base=_rates(model, "price", entry), tiers=tuple(sorted(tiers, key=lambda t: t[0])))
+                  base=_rates(model, "price", entry), tiers=tuple(sorted(tiers, key=lambda t: t[0])),
+                  as_of=str(entry.get("as_of", "")))
     return price, [str(a) for a in aliases]
 
 
 class PriceTable:
     """Model → Price, looked up by normalised name (results cached per raw name)."""
 
-    def __init__(self, models: Mapping[str, Any]) -> None:
+    def __init__(self, models: Mapping[str, Any], version: str = "") -> None:
+        #: which table priced a figure (``vibes.cost.price_table``): see :func:`table_version`
+        self.version = version
         self._prices: dict[str, Price] = {}
         names: list[tuple[str, Price]] = []
         for model, entry in models.items():
@@ -191,8 +205,10 @@ class PriceTable:
     @classmethod
     def load(cls, override_file: str | None = None) -> PriceTable:
         """The shipped table, with `override_file` (same JSON shape) merged over it per model."""
-        shipped = json.loads(resources.files("vibes_sdk").joinpath("data/prices.json").read_text("utf-8"))
+        shipped_text = resources.files("vibes_sdk").joinpath("data/prices.json").read_text("utf-8")
+        shipped = json.loads(shipped_text)
         models = dict(shipped["models"])
+        version = table_version(shipped_text)
         if override_file:
             try:
                 with open(override_file, encoding="utf-8") as fh:
@@ -204,7 +220,8 @@ class PriceTable:
             if not isinstance(override, Mapping) or not isinstance(override.get("models"), Mapping):
                 raise PriceFileError(f"price_file={override_file!r}: expected {{\"models\": {{name: prices}}}}")
             models.update(override["models"])
-        return cls(models)
+            version += "+" + table_version(json.dumps(override, sort_keys=True))[len("sha256:"):]
+        return cls(models, version)
 
     def lookup(self, model: Any) -> Price | None:
         key = model if isinstance(model, str) else str(model)
@@ -218,6 +235,10 @@ class PriceTable:
             self._cache.clear()
         self._cache[key] = price
         return price
+
+    def lookup_keys(self) -> dict[str, Price]:
+        """Every name :meth:`lookup` matches exactly (lower-cased and normalised), to its price."""
+        return dict(self._prices)
 
     def cost(self, model: Any, usage: Usage) -> float | None:
         price = self.lookup(model)

@@ -329,3 +329,16 @@ REDACTION_PATTERNS = (
 PROCESS_PID = "process.pid"
 SERVICE_INSTANCE_ID = "service.instance.id"
 __all__ += ["MAX_TOKENS_PER_VALUE", "REDACTION_PATTERNS", "PROCESS_PID", "SERVICE_INSTANCE_ID"]
+
+# --- who priced a figure, and from which table (issue 8: pricing in the collector)
+#: ``sdk`` (vibes_sdk priced the span and counted it) or ``collector`` (the collector's
+#: generated pricing config priced a span no vibes_sdk had seen).
+VIBES_COST_SOURCE = "vibes.cost.source"
+COST_SOURCE_SDK = "sdk"
+COST_SOURCE_COLLECTOR = "collector"
+#: Version of the price table that priced the span (``sha256:<12 hex>`` of prices.json).
+VIBES_COST_PRICE_TABLE = "vibes.cost.price_table"
+#: ``as_of`` date of the model's price entry that priced the span.
+VIBES_COST_PRICE_AS_OF = "vibes.cost.price_as_of"
+__all__ += ["VIBES_COST_SOURCE", "COST_SOURCE_SDK", "COST_SOURCE_COLLECTOR",
+            "VIBES_COST_PRICE_TABLE", "VIBES_COST_PRICE_AS_OF"]

@@ -384,6 +384,8 @@ class LLMCall(_Unit):
             attrs[names.VIBES_COST_UNPRICED] = True
         else:
             attrs[names.VIBES_COST_USD] = cost
+            attrs[names.VIBES_COST_PRICE_TABLE] = st.prices.version
+        attrs[names.VIBES_COST_SOURCE] = names.COST_SOURCE_SDK  # the collector never re-prices it
         self._close_span(exc, attrs)
 
 

@@ -20,7 +20,7 @@ from vibes_sdk import names
 
 from . import paths
 from .binaries import versions
-from .render import (ORDER, ComponentPlan, _env, alerting_outputs, collector_exporters,
+from .render import (ORDER, ComponentPlan, _env, alerting_outputs, collector_exporters, collector_pricing,
                      go_duration)
 
 PROJECT = "vibes-observe"
@@ -96,7 +96,7 @@ def render_compose(cfg: dict[str, Any], state_dir: Path | str) -> ComposePlan:
         cfg, hosts=hosts, export_dir=f"{C_DATA}/collector/export", loki_present=True)
     ctx = dict(listen="0.0.0.0", ports=ports, collector=cfg["collector"], sampling=cfg["sampling"],
                environment=cfg["environment"], redaction_patterns=names.REDACTION_PATTERNS,
-               exporters=exporters, pipelines=pipelines,
+               exporters=exporters, pipelines=pipelines, pricing=collector_pricing(),
                paths={"collector_queue": f"{C_DATA}/collector/queue", "otlp_token": "/run/secrets/otlp_token"})
     cpath = conf("collector", "otelcol.yaml", env.get_template("otelcol.yaml.j2").render(**ctx))
     service("collector", v["collector"]["image"], [f"--config={cpath}"],

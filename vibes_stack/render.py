@@ -94,6 +94,16 @@ def _yaml_block(data: dict) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip("\n")
 
 
+def collector_pricing() -> dict[str, Any]:
+    """The committed, generated pricing processor + connector (stack/collector/pricing.yaml)."""
+    import yaml
+    from . import collector_pricing as cp
+    body = yaml.safe_load((paths.REPO_ROOT / cp.ARTIFACT).read_text("utf-8"))
+    return {"processor": cp.PROCESSOR, "connector": cp.CONNECTOR,
+            "processors": {k: _yaml_block(v) for k, v in body["processors"].items()},
+            "connectors": {k: _yaml_block(v) for k, v in body["connectors"].items()}}
+
+
 def collector_exporters(cfg: dict[str, Any], *, hosts: dict[str, str],
                         export_dir: str, loki_present: bool, queue: str = "file_storage/queue"
                         ) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
@@ -187,7 +197,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     notices += ex_notices
     ctx = dict(listen=listen, ports=ports, collector=cfg["collector"], sampling=cfg["sampling"],
                environment=cfg["environment"], redaction_patterns=names.REDACTION_PATTERNS,
-               exporters=exporters, pipelines=pipelines,
+               exporters=exporters, pipelines=pipelines, pricing=collector_pricing(),
                paths={"collector_queue": str(st.data / "collector" / "queue"),
                       "otlp_token": str(st.secrets / "otlp_token")})
     col_cfg = str(cdir / "otelcol.yaml")

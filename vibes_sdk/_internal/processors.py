@@ -137,6 +137,9 @@ class ForeignGenAiCost(ContextStamper):
             if op not in names.INFERENCE_OPERATIONS:
                 return
             usage = usage_from_attributes(attrs)
+            sampled = span.context is not None and span.context.trace_flags.sampled
+            if sampled:  # counted here: the collector must not price it again
+                _set_ended_attribute(span, names.VIBES_COST_SOURCE, names.COST_SOURCE_SDK)
             outer = self._llm_var.get()
             if outer is not None:
                 # Inside a vibes llm_call: that call is the unit of record. It adopts this
@@ -151,11 +154,12 @@ class ForeignGenAiCost(ContextStamper):
                 cost_center=attrs.get(names.VIBES_COST_CENTER),
                 session_id=attrs.get(names.VIBES_SESSION_ID),
                 price_model=attrs.get(names.GEN_AI_RESPONSE_MODEL) or model)
-            if span.context is not None and span.context.trace_flags.sampled:
+            if sampled:
                 if cost is None:
                     _set_ended_attribute(span, names.VIBES_COST_UNPRICED, True)
                 else:
                     _set_ended_attribute(span, names.VIBES_COST_USD, cost)
+                    _set_ended_attribute(span, names.VIBES_COST_PRICE_TABLE, self._rt.prices.version)
         except Exception as exc:  # noqa: BLE001
             guard.suppressed("ForeignGenAiCost.on_end", exc, "metrics")
 
