@@ -69,6 +69,15 @@ def _str(value: str) -> str:
     return json.dumps(value)
 
 
+_NUMERIC_TEXT = r"^[0-9]+(\.[0-9]+)?$"
+
+
+def _is_number(key: str) -> str:
+    """A usable token count: a number, or text holding one (garbage is treated as absent)."""
+    a = _attr(key)
+    return f"(IsInt({a}) or IsDouble({a}) or (IsString({a}) and IsMatch({a}, {_str(_NUMERIC_TEXT)})))"
+
+
 _CANDIDATE = _tmp("price") + " == true"
 
 
@@ -106,7 +115,7 @@ def _token_statements() -> list[str]:
     out = []
     for tmp, key in _TOKENS.items():
         out += [f"set({_tmp(tmp)}, 0.0) where {_CANDIDATE}",
-                f"set({_tmp(tmp)}, Double({_attr(key)})) where {_CANDIDATE} and {_attr(key)} != nil",
+                f"set({_tmp(tmp)}, Double({_attr(key)})) where {_CANDIDATE} and {_is_number(key)}",
                 f"set({_tmp(tmp)}, 0.0) where {_CANDIDATE} and ({_tmp(tmp)} == nil or {_tmp(tmp)} < 0.0)"]
     out += [f"set({_tmp('cr')}, {_tmp('in')}) where {_CANDIDATE} and {_tmp('cr')} > {_tmp('in')}",
             f"set({_tmp('room')}, {_tmp('in')} - {_tmp('cr')}) where {_CANDIDATE}",
@@ -201,7 +210,7 @@ def metrics_connector() -> dict[str, Any]:
                      f"Double({_attr(n.VIBES_COST_USD)})"),
              _metric(n.UNPRICED_REQUESTS, f"{priced_here} and {_attr(n.VIBES_COST_UNPRICED)} == true", "1")]
     for token_type, key in _TOKEN_TYPES.items():
-        spans.append(_metric(n.TOKENS, f"{priced_here} and {_attr(key)} != nil", f"Int({_attr(key)})",
+        spans.append(_metric(n.TOKENS, f"{priced_here} and {_is_number(key)}", f"Int(Double({_attr(key)}))",
                              [{"key": n.GEN_AI_TOKEN_TYPE, "default_value": token_type}]))
     return {"error_mode": "ignore", "spans": spans}
 

@@ -1,0 +1,152 @@
+"""Pricing in the collector: an app with NO vibes_sdk (plain OpenTelemetry + the official
+openai-v2 instrumentation + the real openai client, against our fake OpenAI endpoint)
+is priced by the real collector from the same price table — on its spans in Jaeger, in
+Prometheus' vibes counters, in `vibes observe cost` — and vibes_sdk's own spans pass
+through unpriced by the collector (nothing counted twice)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import http_json, poll
+
+from vibes_sdk import names as n
+from vibes_sdk.cost import PriceTable, Usage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "cli"))
+import fake_openai  # noqa: E402
+import workload as wl  # noqa: E402
+
+pytestmark = pytest.mark.integration
+APP = Path(__file__).resolve().parent / "apps" / "otel_openai_app.py"
+CALLS = ["gpt-4o", "gpt-4o", "gpt-4o-mini:stream", "unknown-model-x"]
+TABLE = PriceTable.load()
+
+
+@pytest.fixture(scope="module")
+def provider():
+    server = fake_openai.FakeOpenAI()
+    yield server
+    server.close()
+
+
+def jaeger_spans(stack, service: str) -> list[dict]:
+    q = urllib.parse.urlencode({"service": service, "limit": 100, "lookback": "1h"})
+    data = http_json(f"{stack.jaeger_url}/api/traces?{q}")
+    return [{**s, "attrs": {t["key"]: t["value"] for t in s["tags"]}}
+            for t in data.get("data") or [] for s in t["spans"]]
+
+
+def expected_cost(attrs: dict) -> float | None:
+    """What vibes_sdk's formula gives for the usage the span carries."""
+    usage = Usage(int(attrs.get(n.GEN_AI_USAGE_INPUT_TOKENS, 0)), int(attrs.get(n.GEN_AI_USAGE_OUTPUT_TOKENS, 0)),
+                  int(attrs.get(n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, 0)),
+                  int(attrs.get(n.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, 0)),
+                  int(attrs.get(n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, 0)))
+    price = TABLE.lookup(attrs.get(n.GEN_AI_RESPONSE_MODEL, "")) or TABLE.lookup(attrs[n.GEN_AI_REQUEST_MODEL])
+    return None if price is None else TABLE.cost(price.model, usage)
+
+
+def prom_total(prom_query, expr: str) -> float:
+    return sum(float(r["value"][1]) for r in prom_query(expr))
+
+
+@pytest.fixture(scope="module")
+def foreign_app(stack, provider):
+    service = f"plain-otel-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.run([sys.executable, str(APP), "--endpoint", stack.otlp_http_endpoint, "--service", service,
+                           "--base-url", provider.base_url, *CALLS], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ["hello"] * len(CALLS)
+    spans = poll(lambda: (lambda s: s if len(s) >= len(CALLS) else None)(
+        [s for s in jaeger_spans(stack, service) if n.GEN_AI_USAGE_INPUT_TOKENS in s["attrs"]]),
+        timeout=60, what=f"{len(CALLS)} chat spans of {service} in Jaeger")
+    return {"service": service, "spans": spans}
+
+
+def test_foreign_spans_are_priced_exactly_by_the_collector(foreign_app):
+    spans = foreign_app["spans"]
+    assert len(spans) == len(CALLS)
+    for span in spans:
+        a = span["attrs"]
+        assert a[n.GEN_AI_USAGE_INPUT_TOKENS] == fake_openai.PROMPT
+        assert a[n.GEN_AI_USAGE_OUTPUT_TOKENS] == fake_openai.COMPLETION
+        assert a[n.VIBES_COST_SOURCE] == n.COST_SOURCE_COLLECTOR
+        want = expected_cost(a)
+        if a[n.GEN_AI_REQUEST_MODEL].startswith("unknown"):
+            assert want is None and a[n.VIBES_COST_UNPRICED] is True and n.VIBES_COST_USD not in a
+            continue
+        assert a[n.VIBES_COST_USD] == want  # the same double as the SDK's formula
+        assert a[n.VIBES_COST_PRICE_TABLE] == TABLE.version
+        assert a[n.VIBES_COST_PRICE_AS_OF] == TABLE.lookup(a[n.GEN_AI_REQUEST_MODEL]).as_of
+        assert not any(k.startswith("vibes.tmp.") for k in a)
+    streamed = [s for s in spans if s["attrs"][n.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"]
+    assert len(streamed) == 1 and streamed[0]["attrs"][n.VIBES_COST_USD] > 0  # usage from the last chunk
+
+
+def test_prometheus_counters_and_cli_cost_match_the_spans(stack, foreign_app, prom_query):
+    service, spans = foreign_app["service"], foreign_app["spans"]
+    total = sum(expected_cost(s["attrs"]) or 0.0 for s in spans)
+    job = f'{{{n.PROM_SERVICE_LABEL}="{service}"}}'
+    poll(lambda: prom_total(prom_query, f"sum({n.UNPRICED_REQUESTS.prom}{job})") == 1
+         and prom_total(prom_query, f"sum({n.COST.prom}{job})") > 0, timeout=60, what="collector-derived counters")
+    assert prom_total(prom_query, f"sum({n.COST.prom}{job})") == pytest.approx(total, rel=1e-12)
+    tok = n.prom_label(n.GEN_AI_TOKEN_TYPE)
+    by_type = {r["metric"][tok]: float(r["value"][1])
+               for r in prom_query(f"sum by ({tok}) ({n.TOKENS.prom}{job})")}
+    assert by_type[n.TOKEN_INPUT] == len(CALLS) * fake_openai.PROMPT
+    assert by_type[n.TOKEN_OUTPUT] == len(CALLS) * fake_openai.COMPLETION
+    gpt4o = prom_query(f'sum({n.COST.prom}{{{n.PROM_SERVICE_LABEL}="{service}",'
+                       f'{n.prom_label(n.GEN_AI_REQUEST_MODEL)}="gpt-4o"}})')
+    assert float(gpt4o[0]["value"][1]) == pytest.approx(
+        sum(expected_cost(s["attrs"]) for s in spans if s["attrs"][n.GEN_AI_REQUEST_MODEL] == "gpt-4o"), rel=1e-12)
+
+    out = json.loads(wl.run_cli(stack, "cost", "--service", service, "--period", "today", "--json").stdout)
+    today = out["prometheus"]["periods"]["today"]
+    assert today["cost_usd"] == pytest.approx(total, rel=1e-9)
+    assert today["unpriced_requests"] == 1
+
+    metrics = json.loads(wl.run_cli(stack, "metrics", "--service", service, "--json").stdout)
+    assert metrics["totals"]["tokens"][n.TOKEN_INPUT] == len(CALLS) * fake_openai.PROMPT
+
+
+def test_vibes_sdk_spans_pass_the_collector_unpriced_again(stack, provider, prom_query):
+    """vibes_sdk + the same instrumentation in one process: every call counted once."""
+    service = f"sdk-plus-openai-{uuid.uuid4().hex[:6]}"
+    script = (
+        "import sys, vibes_sdk as vibes\n"
+        "from openai import OpenAI\n"
+        "from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor\n"
+        f"vibes.init(service_name={service!r}, endpoint={stack.otlp_http_endpoint!r}, metric_export_interval=1,"
+        " flush_interval=0.2, system_metrics=False)\n"
+        "OpenAIInstrumentor().instrument()\n"
+        f"c = OpenAI(base_url={provider.base_url!r}, api_key='k', max_retries=0)\n"
+        "for _ in range(2):\n"
+        "    c.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': 'hi'}])\n"
+        "with vibes.llm_call(model='gpt-4o', provider='openai'):\n"
+        "    c.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': 'hi'}])\n"
+        "print(repr(vibes.cost_tracker().all_time()))\n"
+        "vibes.shutdown(10)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    sdk_total = float(proc.stdout.strip().splitlines()[-1])
+    spans = poll(lambda: (lambda s: s if len(s) >= 4 else None)(
+        [s for s in jaeger_spans(stack, service) if s["operationName"].startswith("chat ")]),
+        timeout=60, what="4 chat spans (3 openai-v2 + 1 llm_call)")
+    assert {s["attrs"][n.VIBES_COST_SOURCE] for s in spans} == {n.COST_SOURCE_SDK}
+    job = f'{{{n.PROM_SERVICE_LABEL}="{service}"}}'
+    poll(lambda: prom_total(prom_query, f"sum({n.COST.prom}{job})") >= sdk_total * 0.999,
+         timeout=60, what="the SDK's cost counter")
+    time.sleep(3)  # a double count would arrive with the next collector flush
+    assert prom_total(prom_query, f"sum({n.COST.prom}{job})") == pytest.approx(sdk_total, rel=1e-12)
+    tok = n.prom_label(n.GEN_AI_TOKEN_TYPE)
+    assert prom_total(prom_query, f'sum({n.TOKENS.prom}{{{n.PROM_SERVICE_LABEL}="{service}",{tok}="input"}})') \
+        == 3 * fake_openai.PROMPT
