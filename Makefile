@@ -9,7 +9,7 @@ MODE ?= auto            # auto | native | compose
 STACK_CONFIG ?=         # path to a stack config (default: stack/stack.yaml if present)
 STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG))
 
-.PHONY: venv up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs
+.PHONY: venv node-deps up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -19,6 +19,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The Node.js agent of the live tests (no vibes code: the official OpenTelemetry JS OpenAI
+# instrumentation), installed from the npm registry at the versions package-lock.json pins.
+NODE_AGENT := tests/integration/node
+$(NODE_AGENT)/node_modules/.installed: $(NODE_AGENT)/package.json $(NODE_AGENT)/package-lock.json
+	cd $(NODE_AGENT) && npm ci --no-audit --no-fund
+	touch $@
+
+node-deps: $(NODE_AGENT)/node_modules/.installed
 
 up: venv ## bring the stack up and print a readiness summary
 	$(STACK) up
@@ -47,11 +56,11 @@ check-generated: venv ## fail when a committed generated artifact drifts from it
 test-unit: venv
 	$(PY) -m pytest tests/unit -q
 
-test-integration: venv
+test-integration: venv node-deps
 	$(PY) -m vibes_stack binaries
 	$(PY) -m pytest tests/integration -q
 
-test: venv check-generated ## everything CI runs (native binaries resolved/built first, with progress)
+test: venv node-deps check-generated ## everything CI runs (native binaries resolved/built first, with progress)
 	$(PY) -m vibes_stack binaries
 	$(PY) -m pytest tests -q -ra
 

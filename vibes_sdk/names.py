@@ -342,3 +342,26 @@ VIBES_COST_PRICE_TABLE = "vibes.cost.price_table"
 VIBES_COST_PRICE_AS_OF = "vibes.cost.price_as_of"
 __all__ += ["VIBES_COST_SOURCE", "COST_SOURCE_SDK", "COST_SOURCE_COLLECTOR",
             "VIBES_COST_PRICE_TABLE", "VIBES_COST_PRICE_AS_OF"]
+
+# --- GenAI semconv schema 1.42: counters replacing the token histogram. vibes_sdk emits them
+# for its own calls when OTEL_SEMCONV_STABILITY_OPT_IN contains gen_ai_latest_experimental;
+# every query surface reads them (as well as the histogram and vibes.llm.tokens).
+SEMCONV_OPT_IN_ENV = "OTEL_SEMCONV_STABILITY_OPT_IN"
+SEMCONV_OPT_IN_GEN_AI_LATEST = "gen_ai_latest_experimental"
+_INFERENCE_USAGE = (
+    (TOKEN_INPUT, "input_tokens", "Input tokens (including cached)."),
+    (TOKEN_OUTPUT, "output_tokens", "Output tokens (including reasoning)."),
+    (TOKEN_CACHE_READ, "cache_read.input_tokens", "Input tokens read from the provider's cache."),
+    (TOKEN_CACHE_CREATION, "cache_write.input_tokens", "Input tokens written to the provider's cache."),
+    (TOKEN_REASONING, "reasoning.output_tokens", "Output tokens spent on reasoning."),
+)
+#: gen_ai.token.type value (vibes spelling) → the semconv counter of that type.
+INFERENCE_USAGE_COUNTERS: dict[str, Instrument] = {
+    token_type: Instrument(f"gen_ai.client.inference.usage.{suffix}", "counter", "{token}", meaning,
+                           MODEL_LABELS, None, "model")
+    for token_type, suffix, meaning in _INFERENCE_USAGE}
+__all__ += ["SEMCONV_OPT_IN_ENV", "SEMCONV_OPT_IN_GEN_AI_LATEST", "INFERENCE_USAGE_COUNTERS"]
+#: ``true`` when the emitter reported no cached-token count although the model prices cache
+#: reads lower: the cost assumes nothing was cached, so it is an upper bound.
+VIBES_COST_UPPER_BOUND = "vibes.cost.upper_bound"
+__all__ += ["VIBES_COST_UPPER_BOUND"]

@@ -7,6 +7,8 @@ through unpriced by the collector (nothing counted twice)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -115,7 +117,7 @@ def test_prometheus_counters_and_cli_cost_match_the_spans(stack, foreign_app, pr
     assert today["unpriced_requests"] == 1
 
     metrics = json.loads(wl.run_cli(stack, "metrics", "--service", service, "--json").stdout)
-    assert metrics["totals"]["tokens"][n.TOKEN_INPUT] == len(CALLS) * fake_openai.PROMPT
+    assert metrics["total"]["tokens"][n.TOKEN_INPUT] == len(CALLS) * fake_openai.PROMPT
 
 
 def test_vibes_sdk_spans_pass_the_collector_unpriced_again(stack, provider, prom_query):
@@ -150,3 +152,56 @@ def test_vibes_sdk_spans_pass_the_collector_unpriced_again(stack, provider, prom
     tok = n.prom_label(n.GEN_AI_TOKEN_TYPE)
     assert prom_total(prom_query, f'sum({n.TOKENS.prom}{{{n.PROM_SERVICE_LABEL}="{service}",{tok}="input"}})') \
         == 3 * fake_openai.PROMPT
+
+
+NODE_AGENT = Path(__file__).resolve().parent / "node"
+NODE_CALLS = 5
+
+
+def cost_panel_expr(title: str, service: str) -> str:
+    """A Prometheus query of the shipped Cost dashboard, variables filled for one service."""
+    from vibes_observe.dashboards import render
+    panels = json.loads(render("cost"))["panels"]
+    (expr,) = [t["expr"] for p in panels if p.get("title") == title for t in p.get("targets", []) if t.get("expr")]
+    for var in ("model", "agent", "cost_center"):
+        expr = expr.replace(f'=~"${var}"', '=~".*"')
+    return expr.replace('"$service"', json.dumps(service)).replace("$__range", "1h")
+
+
+def test_node_agent_is_priced_in_every_cost_surface(stack, provider, prom_query):
+    """No vibes code, another language: @opentelemetry/sdk-node + instrumentation-openai."""
+    node = shutil.which("node")
+    assert node, "Node.js is required for this test (the machine image provides Node 20)"
+    assert (NODE_AGENT / "node_modules" / ".installed").exists(), "run `make node-deps` (part of `make test`)"
+    service = f"node-agent-{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "OTEL_SERVICE_NAME": service, "OTEL_EXPORTER_OTLP_ENDPOINT": stack.otlp_http_endpoint,
+           "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+           "OTEL_LOGS_EXPORTER": "none"}
+    proc = subprocess.run([node, str(NODE_AGENT / "agent.js"), provider.base_url, *["gpt-4o"] * NODE_CALLS],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    spans = poll(lambda: (lambda s: s if len(s) >= NODE_CALLS else None)(
+        [s for s in jaeger_spans(stack, service) if n.GEN_AI_USAGE_INPUT_TOKENS in s["attrs"]]),
+        timeout=60, what="the Node agent's chat spans in Jaeger")
+    per_call = TABLE.cost("gpt-4o", Usage(fake_openai.PROMPT, fake_openai.COMPLETION))  # no cache count sent
+    assert per_call == (1200 * 2.5 + 300 * 10.0) / 1e6
+    for span in spans:
+        a = span["attrs"]
+        assert a[n.VIBES_COST_SOURCE] == n.COST_SOURCE_COLLECTOR and a[n.VIBES_COST_USD] == per_call
+        # the instrumentation sends no cached-token count (400 were cached): said, not hidden
+        assert a[n.VIBES_COST_UPPER_BOUND] is True
+    total = NODE_CALLS * per_call
+    job = f'{{{n.PROM_SERVICE_LABEL}="{service}"}}'
+    poll(lambda: prom_total(prom_query, f"sum({n.COST.prom}{job})") >= total * 0.999, timeout=60,
+         what="the collector-derived cost counter")
+    out = json.loads(wl.run_cli(stack, "cost", "--service", service, "--period", "today", "--json").stdout)
+    today = out["prometheus"]["periods"]["today"]
+    assert today["cost_usd"] == pytest.approx(total, rel=1e-9)
+    assert today["unpriced_requests"] == 0 and today["unpriced_tokens"] == 0
+    metrics = json.loads(wl.run_cli(stack, "metrics", "--service", service, "--json").stdout)
+    assert metrics["total"]["tokens"][n.TOKEN_INPUT] == NODE_CALLS * fake_openai.PROMPT
+    for title in ("Today", "Time range"):  # the Cost dashboard's own queries (recording rules)
+        expr = cost_panel_expr(title, service)
+        got = poll(lambda: (lambda v: v if v >= total * 0.999 else None)(prom_total(prom_query, expr)),
+                   timeout=90, what=f"Cost dashboard panel {title!r}")
+        assert got == pytest.approx(total, rel=1e-9), title

@@ -53,8 +53,33 @@ def unpriced_requests(window_s: int, by: list[str], sel: str = "") -> str:
     return sum_by(window_increase(n.UNPRICED_REQUESTS.prom, window_s, sel), by)
 
 
+def _semconv_tokens(window_s: int, keep: list[str], sel: str) -> list[str]:
+    """Token totals per ``keep`` + token type from what a foreign emitter sent: the semconv
+    histogram's sum, and the newer per-type counters (token type set by label_replace)."""
+    out = [sum_by(window_increase(n.TOKEN_USAGE.prom_sum, window_s, sel), [*keep, TOKEN_TYPE_LABEL])]
+    for token_type, inst in n.INFERENCE_USAGE_COUNTERS.items():
+        per_type = sum_by(window_increase(inst.prom, window_s, sel), keep)
+        out.append(f'label_replace({per_type}, "{TOKEN_TYPE_LABEL}", "{token_type}", "", "")')
+    return out
+
+
 def tokens(window_s: int, by: list[str], sel: str = "") -> str:
-    return sum_by(window_increase(n.TOKENS.prom, window_s, sel), [*by, TOKEN_TYPE_LABEL])
+    """Tokens by type from whatever each service sent: vibes.llm.tokens where it exists (the
+    SDK's, or the collector's for spans it priced), else the semconv histogram/counters."""
+    keep = [n.PROM_SERVICE_LABEL, *by, TOKEN_TYPE_LABEL]
+    ours = sum_by(window_increase(n.TOKENS.prom, window_s, sel), keep)
+    either = " or ".join([ours, *_semconv_tokens(window_s, [n.PROM_SERVICE_LABEL, *by], sel)])
+    return sum_by(f"({either})", [*by, TOKEN_TYPE_LABEL])
+
+
+def unpriced_tokens(window_s: int, by: list[str], sel: str = "") -> str:
+    """Tokens of services that sent token metrics but nothing vibes could price (no spans
+    reached the collector's pricing, no vibes_sdk): usage with an unknown cost, never $0."""
+    keep = [n.PROM_SERVICE_LABEL, *by]
+    seen = " or ".join(_semconv_tokens(window_s, keep, sel))
+    accounted = " or ".join(sum_by(window_increase(m.prom, window_s, sel), keep)
+                            for m in (n.TOKENS, n.COST, n.UNPRICED_REQUESTS))
+    return sum_by(f"(({seen}) unless on ({', '.join(keep)}) ({accounted}))", by)
 
 
 def requests(window_s: int, by: list[str], filters: dict[str, str | None]) -> str:

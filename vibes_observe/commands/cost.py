@@ -47,7 +47,9 @@ def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tup
         entry: dict[str, Any] = {
             "since": None if period == "all" else period_start(period, now).isoformat(),
             "cost_usd": round(sum(s.value for s in prom.query(q.cost(w, [], sel))), 10),
-            "unpriced_requests": count(sum(s.value for s in prom.query(q.unpriced_requests(w, [], sel))))}
+            "unpriced_requests": count(sum(s.value for s in prom.query(q.unpriced_requests(w, [], sel)))),
+            # token metrics from services nothing priced (no spans reached the collector)
+            "unpriced_tokens": count(sum(s.value for s in prom.query(q.unpriced_tokens(w, [], sel))))}
         for dim in dims:
             label = q.DIMENSIONS[dim]
             rows: dict[str, dict[str, float]] = {}
@@ -128,10 +130,16 @@ def _render_prometheus(data: dict[str, Any], dims: tuple[str, ...]) -> None:
     table.add_column("period")
     table.add_column("cost", justify="right")
     table.add_column("unpriced requests (cost unknown)", justify="right")
+    table.add_column("unpriced tokens (metrics only)", justify="right")
     for period, e in periods.items():
-        table.add_row(_label(period), cost_cell(e["cost_usd"], e["unpriced_requests"]),
-                      f"[yellow]{fmt_int(e['unpriced_requests'])}[/]" if e["unpriced_requests"] else "0")
+        unknown = e["unpriced_requests"] or e["unpriced_tokens"]
+        table.add_row(_label(period), cost_cell(e["cost_usd"], unknown),
+                      f"[yellow]{fmt_int(e['unpriced_requests'])}[/]" if e["unpriced_requests"] else "0",
+                      f"[yellow]{fmt_int(e['unpriced_tokens'])}[/]" if e["unpriced_tokens"] else "0")
     console.print(table)
+    if any(e["unpriced_tokens"] for e in periods.values()):
+        console.print("[yellow]Some services sent token metrics without spans: their cost is unknown, "
+                      "not $0 — export their traces to the collector to have them priced.[/]")
     for dim in dims:
         keys: list[str] = []
         for e in periods.values():

@@ -58,8 +58,9 @@ def summary(prom: PrometheusClient, window_s: int, filters: dict[str, str | None
                 "error_rate": (err / req) if req else None,
                 **{f"latency_p{int(qq * 100)}_s": pick(latency[qq], mean=True) for qq in QUANTILES},
                 "tokens": {t: v for t, v in toks.items() if v},
-                # No priced usage at all but unpriced requests: the cost is unknown, not $0.
-                "cost_usd": None if (pick(unpriced) and not pick(cost)) else round(pick(cost), 10),
+                # Usage (unpriced requests, or tokens) but no priced cost at all: unknown, not $0.
+                "cost_usd": None if ((pick(unpriced) or any(toks.values())) and not pick(cost))
+                else round(pick(cost), 10),
                 "unpriced_requests": count(pick(unpriced))}
 
     if not by:
