@@ -12,6 +12,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from vibes_sdk._internal import autoinstrument
+
 EXPORTER_CHOICES = ("otlp", "console", "none")
 SAMPLER_CHOICES = (
     "always_on", "always_off", "traceidratio",
@@ -73,6 +75,8 @@ class ObserveConfig:
     max_attribute_length: int = 4096
     price_file: str | None = None
     redact: Callable[[str], str] | None = None  # kwargs only: a function cannot come from env/YAML
+    # upstream GenAI instrumentations to enable: ("auto",) = every installed one, () = none
+    instrument: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={_masked(getattr(self, f.name)) if f.name in _SECRET_FIELDS else getattr(self, f.name)!r}"
@@ -211,6 +215,7 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "shutdown_timeout": _positive(float), "system_metrics": _bool,
     "capture_content": _bool, "content_max_length": _positive(int),
     "max_attribute_length": _positive(int), "price_file": _opt_str, "redact": _callable,
+    "instrument": lambda key, v: autoinstrument.parse(v),
 }
 FIELDS = tuple(f.name for f in dataclasses.fields(ObserveConfig))
 assert set(FIELDS) == set(_COERCE), "every ObserveConfig field needs a coercer"

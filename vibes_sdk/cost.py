@@ -47,6 +47,11 @@ class Price:
     tiers: tuple[tuple[int, Rates], ...] = ()  # (input tokens above which it applies, rates)
     as_of: str = ""  # date of the provider price the entry was taken from
 
+    @property
+    def discounts_cache_reads(self) -> bool:
+        """Cached input is cheaper: a cost computed without a cached-token count is an upper bound."""
+        return self.base.cache_read is not None and self.base.cache_read < self.base.input
+
     def rates_for(self, input_tokens: int) -> Rates:
         if not self.tiers:
             return self.base

@@ -172,7 +172,7 @@ def _price_statements(table: PriceTable) -> list[str]:
                        f" and {_tmp('in')} > {_num(threshold)}")
         if price.as_of:
             out.append(f"set({_attr(n.VIBES_COST_PRICE_AS_OF)}, {_str(price.as_of)}) where {when}")
-        if price.base.cache_read is not None and price.base.cache_read < price.base.input:
+        if price.discounts_cache_reads:
             # no cached-token count from the emitter: nothing is assumed cached, an upper bound
             out.append(f"set({_attr(n.VIBES_COST_UPPER_BOUND)}, true) where {when}"
                        f" and {_attr(n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)} == nil")

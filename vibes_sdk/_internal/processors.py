@@ -160,6 +160,12 @@ class ForeignGenAiCost(ContextStamper):
                 else:
                     _set_ended_attribute(span, names.VIBES_COST_USD, cost)
                     _set_ended_attribute(span, names.VIBES_COST_PRICE_TABLE, self._rt.prices.version)
+                    if names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS not in attrs:
+                        price = self._rt.prices.lookup(attrs.get(names.GEN_AI_RESPONSE_MODEL) or model)
+                        if price is not None and price.discounts_cache_reads:
+                            # the instrumentation sent no cached-token count (openai-v2 2.4b0
+                            # never does): nothing is assumed cached, the cost is an upper bound
+                            _set_ended_attribute(span, names.VIBES_COST_UPPER_BOUND, True)
         except Exception as exc:  # noqa: BLE001
             guard.suppressed("ForeignGenAiCost.on_end", exc, "metrics")
 

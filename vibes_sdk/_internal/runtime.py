@@ -42,7 +42,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.util._once import Once
 
 from vibes_sdk import names
-from vibes_sdk._internal import guard, sanitize
+from vibes_sdk._internal import autoinstrument, guard, sanitize
 from vibes_sdk._internal.bounds import BoundedLogProcessor, BoundedSpanProcessor, QueueBudget
 from vibes_sdk._internal.exporters import (
     CountingLogExporter,
@@ -226,6 +226,9 @@ class Runtime:
                 self._system_metrics = None
         self._labels: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
         self._labels_lock = threading.Lock()
+        self._instrumentors = autoinstrument.enable(
+            cfg.instrument, {"tracer_provider": self.tracer_provider, "meter_provider": self.meter_provider,
+                             "logger_provider": self.logger_provider}, capture_content=cfg.capture_content)
         self._pipeline = {"span_processors": tuple(span_processors), "metric_readers": tuple(metric_readers),
                           "log_processors": tuple(log_processors), "set_globals": set_globals}
 
@@ -318,6 +321,7 @@ class Runtime:
         for exporter in self.exporters:
             exporter.disarm()
         self.detach_handlers()
+        autoinstrument.disable(self._instrumentors)
         guard.drop_hook = None
         child = Runtime(self.config, instance_id=f"{os.getpid()}-{uuid.uuid4().hex[:12]}", **self._pipeline)
         # the parent's providers in this process: stopped in the background (their export
@@ -334,6 +338,7 @@ class Runtime:
 
     def close(self, timeout: float) -> bool:
         self.detach_handlers()
+        autoinstrument.disable(self._instrumentors)
         if self._system_metrics is not None:
             try:
                 self._system_metrics.uninstrument()
