@@ -44,6 +44,7 @@ from opentelemetry.util._once import Once
 from vibes_sdk import names
 from vibes_sdk._internal import autoinstrument, guard, sanitize
 from vibes_sdk._internal.bounds import BoundedLogProcessor, BoundedSpanProcessor, QueueBudget
+from vibes_sdk._internal.guarded_meter import GuardedMeterProvider
 from vibes_sdk._internal.exporters import (
     CountingLogExporter,
     CountingMetricExporter,
@@ -227,7 +228,8 @@ class Runtime:
         self._labels: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
         self._labels_lock = threading.Lock()
         self._instrumentors = autoinstrument.enable(
-            cfg.instrument, {"tracer_provider": self.tracer_provider, "meter_provider": self.meter_provider,
+            cfg.instrument, {"tracer_provider": self.tracer_provider,
+                             "meter_provider": GuardedMeterProvider(self.meter_provider),
                              "logger_provider": self.logger_provider}, capture_content=cfg.capture_content)
         self._pipeline = {"span_processors": tuple(span_processors), "metric_readers": tuple(metric_readers),
                           "log_processors": tuple(log_processors), "set_globals": set_globals}
