@@ -362,6 +362,9 @@ class LLMCall(_Unit):
                                 else {**base, names.ERROR_TYPE: self._error}, here)
         if self._ttfc is not None:
             inst.ttfc.record(self._ttfc, base, here)
+        if st.semconv_usage is not None:  # same order: input, output, cache read/write, reasoning
+            for counter, amount in zip(st.semconv_usage, usage):
+                counter.add(amount, base)
         if self._span is None:
             return
         attrs: dict[str, Any] = {

@@ -39,6 +39,20 @@ def render_markdown() -> str:
                          f"| {buckets} | {inst.description} |")
         lines.append("")
     lines += [
+        "## Newer GenAI conventions (schema 1.42, opt-in)",
+        "",
+        "Counters replacing `gen_ai.client.token.usage`, emitted for the SDK's own calls when "
+        f"`{names.SEMCONV_OPT_IN_ENV}` contains `{names.SEMCONV_OPT_IN_GEN_AI_LATEST}` (the histogram "
+        "goes on either way). Every query surface reads tokens from whichever a service sent: "
+        f"`{names.TOKENS.name}`, the histogram, or these counters.",
+        "",
+        "| name | type | unit | Prometheus | labels | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [f"| `{inst.name}` | {inst.kind} | `{inst.unit}` | `{inst.prom}` | {_labels(inst)} | {inst.description} |"
+              for inst in names.INFERENCE_USAGE_COUNTERS.values()]
+    lines += [
+        "",
         "## System",
         "",
         "From `opentelemetry-instrumentation-system-metrics` (config `system_metrics`, default on): "
@@ -59,6 +73,15 @@ def render_markdown() -> str:
         f"Cost on inference spans: `{names.VIBES_COST_USD}` (USD), or `{names.VIBES_COST_UNPRICED}=true` "
         "when the model has no price. Agent task spans carry "
         f"`{names.VIBES_TASK_INFERENCE_CALLS}` and `{names.VIBES_TASK_TOOL_CALLS}`.",
+        "",
+        f"Who priced it: `{names.VIBES_COST_SOURCE}` = `{names.COST_SOURCE_SDK}` (vibes_sdk priced and "
+        f"counted the span) or `{names.COST_SOURCE_COLLECTOR}` (the collector priced a span no vibes_sdk "
+        f"saw; stack/collector/pricing.yaml); `{names.VIBES_COST_PRICE_TABLE}` = `sha256:<12 hex>` of the "
+        f"price table that priced it (collector: also `{names.VIBES_COST_PRICE_AS_OF}`, the price's date); "
+        f"`{names.VIBES_COST_UPPER_BOUND}=true` when the emitter sent no cached-token count for a model "
+        "whose cached input is cheaper (the cost assumes nothing was cached). The collector derives "
+        f"`{names.TOKENS.name}`, `{names.COST.name}` and `{names.UNPRICED_REQUESTS.name}` from the spans "
+        "it priced, so those counters cover every emitter, each call once.",
         "",
     ]
     return "\n".join(lines)

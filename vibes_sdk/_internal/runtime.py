@@ -51,7 +51,7 @@ from vibes_sdk._internal.exporters import (
     CountingSpanExporter,
     count_queue_drops,
 )
-from vibes_sdk._internal.instruments import Instruments, LabelSet, views
+from vibes_sdk._internal.instruments import CumulativeCounter, Instruments, LabelSet, views
 from vibes_sdk._internal.loghandler import OtelLogHandler, console_handler
 from vibes_sdk._internal.processors import (
     SDK_SCOPE,
@@ -145,6 +145,11 @@ class Runtime:
         self.meter_provider = MeterProvider(resource=resource, metric_readers=readers, views=views(),
                                             exemplar_filter=exemplars, shutdown_on_exit=False)
         self.inst = Instruments(self.meter_provider.get_meter(SDK_SCOPE))
+        # schema-1.42 token counters, for own calls, when OTEL_SEMCONV_STABILITY_OPT_IN asks for them
+        self.semconv_usage = None
+        if names.SEMCONV_OPT_IN_GEN_AI_LATEST in os.environ.get(names.SEMCONV_OPT_IN_ENV, ""):
+            meter = self.meter_provider.get_meter(SDK_SCOPE)
+            self.semconv_usage = [CumulativeCounter(meter, inst) for inst in names.INFERENCE_USAGE_COUNTERS.values()]
         dropped = self.inst.dropped
         guard.drop_hook = lambda signal, reason, n: dropped.add(n, {"signal": signal, "reason": reason})
 

@@ -116,3 +116,17 @@ def test_garbage_usage_never_reaches_the_host(sdk_factory, provider, client, mon
     assert len(chat_spans(sdk)) == 2  # both calls traced
     # the instrumentation's histogram.record("lots") raised inside the SDK: dropped and counted
     assert guard.DROPS.get(("metrics", "sdk_error"), 0) > drops_before
+
+
+def test_semconv_latest_counters_behind_the_opt_in(sdk_factory, monkeypatch):
+    sdk = sdk_factory()
+    with vibes.llm_call(model="gpt-4o", provider="openai") as call:
+        call.record_usage(1000, 200, cache_read_tokens=300, reasoning_tokens=20)
+    assert not any(name.startswith("gen_ai.client.inference.usage.") for name in sdk.metrics())
+    monkeypatch.setenv(names.SEMCONV_OPT_IN_ENV, "http," + names.SEMCONV_OPT_IN_GEN_AI_LATEST)
+    sdk = sdk_factory()
+    with vibes.llm_call(model="gpt-4o", provider="openai") as call:
+        call.record_usage(1000, 200, cache_read_tokens=300, reasoning_tokens=20)
+    got = {t: sdk.total(inst.name) for t, inst in names.INFERENCE_USAGE_COUNTERS.items()}
+    assert got == {"input": 1000, "output": 200, "cache_read": 300, "cache_creation": 0, "reasoning": 20}
+    assert sdk.total(names.TOKEN_USAGE.name) == 1200  # the histogram goes on (both are read everywhere)
