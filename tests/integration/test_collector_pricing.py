@@ -121,15 +121,13 @@ def test_prometheus_counters_and_cli_cost_match_the_spans(stack, foreign_app, pr
 
 
 def test_vibes_sdk_spans_pass_the_collector_unpriced_again(stack, provider, prom_query):
-    """vibes_sdk + the same instrumentation in one process: every call counted once."""
+    """vibes_sdk + auto-instrumentation (openai-v2) in one process: every call counted once."""
     service = f"sdk-plus-openai-{uuid.uuid4().hex[:6]}"
     script = (
         "import sys, vibes_sdk as vibes\n"
         "from openai import OpenAI\n"
-        "from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor\n"
         f"vibes.init(service_name={service!r}, endpoint={stack.otlp_http_endpoint!r}, metric_export_interval=1,"
-        " flush_interval=0.2, system_metrics=False)\n"
-        "OpenAIInstrumentor().instrument()\n"
+        " flush_interval=0.2, system_metrics=False, instrument='auto')\n"
         f"c = OpenAI(base_url={provider.base_url!r}, api_key='k', max_retries=0)\n"
         "for _ in range(2):\n"
         "    c.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': 'hi'}])\n"
