@@ -33,10 +33,10 @@ def matchers(filters: dict[str, str | None], extra: str = "") -> str:
     return "{" + ",".join(parts) + "}" if parts else ""
 
 
-def window_increase(metric: str, window_s: int, sel: str = "") -> str:
-    """Per-series growth of a counter over the last ``window_s`` seconds, counting
-    series that first appeared inside the window from zero."""
-    w = f"{int(window_s)}s"
+def window_increase(metric: str, window_s: int | str, sel: str = "") -> str:
+    """Per-series growth of a counter over the last ``window_s`` seconds (or a range such as
+    Grafana's ``$__range``), counting series that first appeared inside the window from zero."""
+    w = window_s if isinstance(window_s, str) else f"{int(window_s)}s"
     return (f"(clamp_min(max_over_time({metric}{sel}[{w}]) - {metric}{sel} offset {w}, 0)"
             f" or max_over_time({metric}{sel}[{w}]))")
 
@@ -53,7 +53,7 @@ def unpriced_requests(window_s: int, by: list[str], sel: str = "") -> str:
     return sum_by(window_increase(n.UNPRICED_REQUESTS.prom, window_s, sel), by)
 
 
-def _semconv_tokens(window_s: int, keep: list[str], sel: str) -> list[str]:
+def _semconv_tokens(window_s: int | str, keep: list[str], sel: str) -> list[str]:
     """Token totals per ``keep`` + token type from what a foreign emitter sent: the semconv
     histogram's sum, and the newer per-type counters (token type set by label_replace)."""
     out = [sum_by(window_increase(n.TOKEN_USAGE.prom_sum, window_s, sel), [*keep, TOKEN_TYPE_LABEL])]
@@ -72,13 +72,13 @@ def tokens(window_s: int, by: list[str], sel: str = "") -> str:
     return sum_by(f"({either})", [*by, TOKEN_TYPE_LABEL])
 
 
-def unpriced_tokens(window_s: int, by: list[str], sel: str = "") -> str:
+def unpriced_tokens(window_s: int | str, by: list[str], sel: str = "") -> str:
     """Tokens of services that sent token metrics but nothing vibes could price (no spans
     reached the collector's pricing, no vibes_sdk): usage with an unknown cost, never $0."""
     keep = [n.PROM_SERVICE_LABEL, *by]
     seen = " or ".join(_semconv_tokens(window_s, keep, sel))
     accounted = " or ".join(sum_by(window_increase(m.prom, window_s, sel), keep)
-                            for m in (n.TOKENS, n.COST, n.UNPRICED_REQUESTS))
+                            for m in (n.TOKENS, n.UNPRICED_REQUESTS))  # priced usage always has tokens
     return sum_by(f"(({seen}) unless on ({', '.join(keep)}) ({accounted}))", by)
 
 

@@ -14,6 +14,7 @@ from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
 from vibes_observe.alerting import promql
+from vibes_observe.clients.promql import unpriced_tokens
 from vibes_observe.dashboards._build import (
     COUNT, JAEGER, MODEL_SEL, PERCENT, USD, JaegerQuery, bar_panel, dashboard, loki_cost_table, prom, sel,
     stat_panel, table_panel, timeseries_panel,
@@ -79,6 +80,10 @@ def build() -> db.Dashboard:
         .with_panel(stat_panel("Unpriced calls", "Calls to models without a price in the time range: their "
                                "cost is unknown and NOT included above.", COUNT,
                                f"sum(sum_over_time({d.LEDGER_UNPRICED}{ms}{R}))"))
+        .with_panel(stat_panel("Unpriced tokens", "Tokens of services that sent token metrics but no spans "
+                               "vibes could price (no vibes_sdk, traces not exported to the collector): "
+                               "their cost is unknown and NOT included above.", COUNT,
+                               f"{unpriced_tokens('$__range', [], ms)} or vector(0)"))
         .with_row(db.Row("Where the money goes (time range)"))
         .with_panel(bar_panel("By model", "Spend per model.", USD,
                               f"sum by ({d.MODEL}) (sum_over_time({inc}{R}))", f"{{{{{d.MODEL}}}}}"))
