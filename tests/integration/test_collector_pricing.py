@@ -203,3 +203,23 @@ def test_node_agent_is_priced_in_every_cost_surface(stack, provider, prom_query)
         got = poll(lambda: (lambda v: v if v >= total * 0.999 else None)(prom_total(prom_query, expr)),
                    timeout=90, what=f"Cost dashboard panel {title!r}")
         assert got == pytest.approx(total, rel=1e-9), title
+
+
+def test_metrics_only_usage_is_unpriced_never_zero(stack, provider, prom_query):
+    """An emitter that exports token metrics but no spans cannot be priced: every surface says so."""
+    service = f"metrics-only-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.run([sys.executable, str(APP), "--no-traces", "--endpoint", stack.otlp_http_endpoint,
+                           "--service", service, "--base-url", provider.base_url, "gpt-4o", "gpt-4o"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    tokens = 2 * (fake_openai.PROMPT + fake_openai.COMPLETION)
+    expr = cost_panel_expr("Unpriced tokens", service)
+    assert poll(lambda: prom_total(prom_query, expr) == tokens, timeout=60, what="the Unpriced tokens panel")
+    out = json.loads(wl.run_cli(stack, "cost", "--service", service, "--period", "today", "--json").stdout)
+    today = out["prometheus"]["periods"]["today"]
+    assert today["unpriced_tokens"] == tokens and today["cost_usd"] == 0
+    text = wl.run_cli(stack, "cost", "--service", service, "--period", "today").stdout
+    assert "unknown (unpriced)" in text and "$0.00" not in text
+    metrics = json.loads(wl.run_cli(stack, "metrics", "--service", service, "--json").stdout)["total"]
+    assert metrics["tokens"] == {n.TOKEN_INPUT: 2 * fake_openai.PROMPT, n.TOKEN_OUTPUT: 2 * fake_openai.COMPLETION}
+    assert metrics["cost_usd"] is None  # unknown, not $0

@@ -29,11 +29,13 @@ def main() -> None:
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--service", required=True)
     ap.add_argument("--base-url", required=True)
+    ap.add_argument("--no-traces", action="store_true", help="export metrics only (no spans)")
     ap.add_argument("calls", nargs="+")
     args = ap.parse_args()
     resource = Resource.create({"service.name": args.service})
     tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(f"{args.endpoint}/v1/traces")))
+    if not args.no_traces:
+        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(f"{args.endpoint}/v1/traces")))
     reader = PeriodicExportingMetricReader(OTLPMetricExporter(f"{args.endpoint}/v1/metrics"),
                                            export_interval_millis=1000)
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
