@@ -135,8 +135,9 @@ def enable(requested: Iterable[str], providers: dict[str, Any], *, capture_conte
                 continue
             try:
                 instrumentor = getattr(importlib.import_module(cand.module), cand.instrumentor)()
-                if not instrumentor.is_instrumented_by_opentelemetry:
-                    instrumentor.instrument(**providers)
+                if instrumentor.is_instrumented_by_opentelemetry:  # by hand, or a forked parent's
+                    instrumentor.uninstrument()  # runtime: re-bind it to these providers
+                instrumentor.instrument(**providers)
                 active.append(instrumentor)
             except Exception as exc:  # noqa: BLE001 - a broken instrumentation never breaks the host
                 guard.warn_once(f"instrument:{cand.package}",
