@@ -44,6 +44,7 @@ TOKEN_ALIASES = {
     n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: ("gen_ai.usage.cache_read_input_tokens",),
     n.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: (n.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
                                                  "gen_ai.usage.cache_creation_input_tokens"),
+    n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: ("gen_ai.usage.reasoning_tokens",),  # OpenLLMetry 0.62
 }
 #: Operations whose spans aggregate their children's usage: never priced themselves.
 _NOT_INFERENCE = sorted(n.ALL_OPERATIONS - n.INFERENCE_OPERATIONS)

@@ -61,10 +61,12 @@ def prom_total(prom_query, expr: str) -> float:
     return sum(float(r["value"][1]) for r in prom_query(expr))
 
 
-@pytest.fixture(scope="module")
-def foreign_app(stack, provider):
-    service = f"plain-otel-{uuid.uuid4().hex[:6]}"
-    proc = subprocess.run([sys.executable, str(APP), "--endpoint", stack.otlp_http_endpoint, "--service", service,
+@pytest.fixture(scope="module", params=["openai-v2", "openllmetry"])
+def foreign_app(stack, provider, request):
+    """The official instrumentation, and OpenLLMetry's (the one traceloop-sdk installs)."""
+    service = f"plain-otel-{request.param}-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.run([sys.executable, str(APP), "--instrumentation", request.param,
+                           "--endpoint", stack.otlp_http_endpoint, "--service", service,
                            "--base-url", provider.base_url, *CALLS], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == ["hello"] * len(CALLS)
@@ -81,6 +83,7 @@ def test_foreign_spans_are_priced_exactly_by_the_collector(foreign_app):
         a = span["attrs"]
         assert a[n.GEN_AI_USAGE_INPUT_TOKENS] == fake_openai.PROMPT
         assert a[n.GEN_AI_USAGE_OUTPUT_TOKENS] == fake_openai.COMPLETION
+        assert a.get(n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, fake_openai.CACHED) == fake_openai.CACHED
         assert a[n.VIBES_COST_SOURCE] == n.COST_SOURCE_COLLECTOR
         want = expected_cost(a)
         if a[n.GEN_AI_REQUEST_MODEL].startswith("unknown"):
@@ -88,7 +91,10 @@ def test_foreign_spans_are_priced_exactly_by_the_collector(foreign_app):
             continue
         assert a[n.VIBES_COST_USD] == want  # the same double as the SDK's formula
         assert a[n.VIBES_COST_PRICE_TABLE] == TABLE.version
-        assert a[n.VIBES_COST_PRICE_AS_OF] == TABLE.lookup(a[n.GEN_AI_REQUEST_MODEL]).as_of
+        price = TABLE.lookup(a[n.GEN_AI_RESPONSE_MODEL]) or TABLE.lookup(a[n.GEN_AI_REQUEST_MODEL])
+        assert a[n.VIBES_COST_PRICE_AS_OF] == price.as_of
+        # a cost without the cached-token count is flagged as an upper bound, never silently high
+        assert a.get(n.VIBES_COST_UPPER_BOUND, False) is (n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS not in a)
         assert not any(k.startswith("vibes.tmp.") for k in a)
     streamed = [s for s in spans if s["attrs"][n.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"]
     assert len(streamed) == 1 and streamed[0]["attrs"][n.VIBES_COST_USD] > 0  # usage from the last chunk

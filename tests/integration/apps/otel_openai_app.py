@@ -1,5 +1,6 @@
 """An agent with NO vibes_sdk: plain OpenTelemetry SDK + the official
-opentelemetry-instrumentation-openai-v2 + the real openai client, exporting OTLP/HTTP.
+opentelemetry-instrumentation-openai-v2 (or OpenLLMetry's opentelemetry-instrumentation-openai,
+the one traceloop-sdk installs) + the real openai client, exporting OTLP/HTTP.
 
     python otel_openai_app.py --endpoint URL --service NAME --base-url URL CALL...
 
@@ -30,6 +31,8 @@ def main() -> None:
     ap.add_argument("--service", required=True)
     ap.add_argument("--base-url", required=True)
     ap.add_argument("--no-traces", action="store_true", help="export metrics only (no spans)")
+    ap.add_argument("--instrumentation", choices=("openai-v2", "openllmetry"), default="openai-v2",
+                    help="the official one, or OpenLLMetry's (what traceloop-sdk installs)")
     ap.add_argument("calls", nargs="+")
     args = ap.parse_args()
     resource = Resource.create({"service.name": args.service})
@@ -41,7 +44,11 @@ def main() -> None:
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
-    OpenAIInstrumentor().instrument()
+    if args.instrumentation == "openai-v2":
+        OpenAIInstrumentor().instrument()
+    else:
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor as OpenLLMetryInstrumentor
+        OpenLLMetryInstrumentor().instrument()
     client = OpenAI(base_url=args.base_url, api_key="test-key", max_retries=0)
     replies = []
     for call in args.calls:
