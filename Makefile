@@ -9,7 +9,7 @@ MODE ?= auto            # auto | native | compose
 STACK_CONFIG ?=         # path to a stack config (default: stack/stack.yaml if present)
 STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG))
 
-.PHONY: venv node-deps up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs
+.PHONY: venv node-deps zipkin-server up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -28,6 +28,9 @@ $(NODE_AGENT)/node_modules/.installed: $(NODE_AGENT)/package.json $(NODE_AGENT)/
 	touch $@
 
 node-deps: $(NODE_AGENT)/node_modules/.installed
+
+zipkin-server: venv ## the Zipkin server (Maven Central exec jar, Java 17) the SDK's zipkin exporter is tested against
+	$(PY) -m vibes_stack.zipkin fetch
 
 up: venv ## bring the stack up and print a readiness summary
 	$(STACK) up
@@ -56,11 +59,11 @@ check-generated: venv ## fail when a committed generated artifact drifts from it
 test-unit: venv
 	$(PY) -m pytest tests/unit -q
 
-test-integration: venv node-deps
+test-integration: venv node-deps zipkin-server
 	$(PY) -m vibes_stack binaries
 	$(PY) -m pytest tests/integration -q
 
-test: venv node-deps check-generated ## everything CI runs (native binaries resolved/built first, with progress)
+test: venv node-deps zipkin-server check-generated ## everything CI runs (native binaries resolved/built first, with progress)
 	$(PY) -m vibes_stack binaries
 	$(PY) -m pytest tests -q -ra
 

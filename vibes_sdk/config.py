@@ -7,6 +7,7 @@ here, at init, with a message naming the key, the value and where it came from.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import urllib.parse
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from typing import Any, Callable, Mapping
 
 from vibes_sdk._internal import autoinstrument
 
-EXPORTER_CHOICES = ("otlp", "console", "none")
+EXPORTER_CHOICES = ("otlp", "console", "zipkin", "none")
+TRACES_ONLY_EXPORTERS = ("zipkin",)
+DEFAULT_ZIPKIN_ENDPOINT = "http://127.0.0.1:9411/api/v2/spans"
 SAMPLER_CHOICES = (
     "always_on", "always_off", "traceidratio",
     "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
@@ -77,6 +80,7 @@ class ObserveConfig:
     redact: Callable[[str], str] | None = None  # kwargs only: a function cannot come from env/YAML
     # upstream GenAI instrumentations to enable: ("auto",) = every installed one, () = none
     instrument: tuple[str, ...] = ()
+    zipkin_endpoint: str = DEFAULT_ZIPKIN_ENDPOINT  # traces_exporter "zipkin": Zipkin's JSON v2 API
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={_masked(getattr(self, f.name)) if f.name in _SECRET_FIELDS else getattr(self, f.name)!r}"
@@ -129,6 +133,11 @@ def _exporters(key: str, v: Any) -> tuple[str, ...]:
         raise ValueError(f"each exporter must be one of {', '.join(EXPORTER_CHOICES)}")
     if "none" in out and len(out) > 1:
         raise ValueError("'none' cannot be combined with other exporters")
+    wrong = [i for i in out if i in TRACES_ONLY_EXPORTERS and key != "traces_exporter"]
+    if wrong:
+        raise ValueError(f"{wrong[0]!r} exports traces only (use it in traces_exporter)")
+    if "zipkin" in out and importlib.util.find_spec("opentelemetry.exporter.zipkin.json") is None:
+        raise ValueError("'zipkin' needs opentelemetry-exporter-zipkin-json: pip install 'vibes-observe[zipkin]'")
     return out
 
 
@@ -215,7 +224,7 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "shutdown_timeout": _positive(float), "system_metrics": _bool,
     "capture_content": _bool, "content_max_length": _positive(int),
     "max_attribute_length": _positive(int), "price_file": _opt_str, "redact": _callable,
-    "instrument": lambda key, v: autoinstrument.parse(v),
+    "instrument": lambda key, v: autoinstrument.parse(v), "zipkin_endpoint": _signal_endpoint,
 }
 FIELDS = tuple(f.name for f in dataclasses.fields(ObserveConfig))
 assert set(FIELDS) == set(_COERCE), "every ObserveConfig field needs a coercer"
@@ -238,6 +247,7 @@ _OTEL_ENV = {
     "OTEL_TRACES_EXPORTER": "traces_exporter",
     "OTEL_METRICS_EXPORTER": "metrics_exporter",
     "OTEL_LOGS_EXPORTER": "logs_exporter",
+    "OTEL_EXPORTER_ZIPKIN_ENDPOINT": "zipkin_endpoint",
 }
 _ENV_ONLY_FROM_KWARGS = {"redact"}
 

@@ -168,6 +168,9 @@ class Runtime:
                                                    headers=signal_headers(cfg, "traces"), timeout=cfg.export_timeout))
         if "console" in cfg.traces_exporter:
             span_exporters.append(ConsoleSpanExporter())
+        if "zipkin" in cfg.traces_exporter:
+            from opentelemetry.exporter.zipkin.json import ZipkinExporter
+            span_exporters.append(ZipkinExporter(endpoint=cfg.zipkin_endpoint, timeout=max(1, int(cfg.export_timeout))))
         for exporter in span_exporters:
             budget = QueueBudget("traces", cfg.max_queue_size, cfg.max_queue_bytes)
             counting = CountingSpanExporter(exporter, budget)
