@@ -112,13 +112,28 @@ _TOKENS = {"in": n.GEN_AI_USAGE_INPUT_TOKENS, "out": n.GEN_AI_USAGE_OUTPUT_TOKEN
 
 
 def _token_statements() -> list[str]:
-    """Token counts as doubles (missing, garbage or negative → 0), clamped as cost_usd does."""
+    """Token counts as doubles (missing, garbage or negative → 0), reconciled as
+    vibes_sdk.cost.reconcile does (an emitter that counted input without its cached part, or
+    output without reasoning, is made consistent; every count at most MAX_TOKENS_PER_VALUE),
+    then clamped as cost_usd does. Where reconciling changed a count, the span's semconv
+    attribute gets the reconciled value, so the derived token counters agree with the cost."""
+    limit = _num(n.MAX_TOKENS_PER_VALUE)
     out = []
     for tmp, key in _TOKENS.items():
         out += [f"set({_tmp(tmp)}, 0.0) where {_CANDIDATE}",
                 f"set({_tmp(tmp)}, Double({_attr(key)})) where {_CANDIDATE} and {_is_number(key)}",
-                f"set({_tmp(tmp)}, 0.0) where {_CANDIDATE} and ({_tmp(tmp)} == nil or {_tmp(tmp)} < 0.0)"]
-    out += [f"set({_tmp('cr')}, {_tmp('in')}) where {_CANDIDATE} and {_tmp('cr')} > {_tmp('in')}",
+                f"set({_tmp(tmp)}, 0.0) where {_CANDIDATE} and ({_tmp(tmp)} == nil or {_tmp(tmp)} < 0.0)",
+                f"set({_tmp(tmp)}, {limit}) where {_CANDIDATE} and {_tmp(tmp)} > {limit}"]
+    out += [f"set({_tmp('cached')}, {_tmp('cr')} + {_tmp('cw')}) where {_CANDIDATE}",
+            f"set({_tmp('in')}, {_tmp('in')} + {_tmp('cached')}) where {_CANDIDATE} and {_tmp('cached')} > {_tmp('in')}",
+            f"set({_tmp('in')}, {limit}) where {_CANDIDATE} and {_tmp('in')} > {limit}",
+            f"set({_tmp('out')}, {_tmp('out')} + {_tmp('rs')}) where {_CANDIDATE} and {_tmp('rs')} > {_tmp('out')}",
+            f"set({_tmp('out')}, {limit}) where {_CANDIDATE} and {_tmp('out')} > {limit}"]
+    for tmp, key in _TOKENS.items():  # the counts as counted: reconciled, clamped, numeric
+        present = f"{_attr(key)} != nil" if tmp not in ("in", "out") else f"{_tmp(tmp)} > 0.0"
+        out.append(f"set({_attr(key)}, Int({_tmp(tmp)})) where {_CANDIDATE} and {present}")
+    out += [
+            f"set({_tmp('cr')}, {_tmp('in')}) where {_CANDIDATE} and {_tmp('cr')} > {_tmp('in')}",
             f"set({_tmp('room')}, {_tmp('in')} - {_tmp('cr')}) where {_CANDIDATE}",
             f"set({_tmp('cw')}, {_tmp('room')}) where {_CANDIDATE} and {_tmp('cw')} > {_tmp('room')}",
             f"set({_tmp('rs')}, {_tmp('out')}) where {_CANDIDATE} and {_tmp('rs')} > {_tmp('out')}",

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from vibes_sdk import names as n
-from vibes_sdk.cost import PriceTable, Usage
+from vibes_sdk.cost import PriceTable, Usage, reconcile
 from vibes_stack import binaries, collector_pricing, paths
 
 TABLE = PriceTable.load()
@@ -138,6 +138,14 @@ def _cases() -> list[tuple[dict, float | None]]:
     cases.append(({n.GEN_AI_REQUEST_MODEL: "gpt-4o", n.GEN_AI_RESPONSE_MODEL: "gpt-4o-mini-2024-07-18",
                    n.GEN_AI_USAGE_INPUT_TOKENS: 1000, n.GEN_AI_USAGE_OUTPUT_TOKENS: 100},
                   TABLE.cost("gpt-4o-mini", Usage(1000, 100))))
+    # counts that break the counting rules are reconciled as the SDK does (cost.reconcile):
+    # Anthropic-style input without its cached part, output without reasoning, huge values
+    for usage in (Usage(100, 50, 400, 60, 0), Usage(1000, 20, 0, 0, 80), Usage(5 * 10**12, 10, 0, 0, 0)):
+        cases.append(({n.GEN_AI_REQUEST_MODEL: "claude-sonnet-4-5", n.GEN_AI_USAGE_INPUT_TOKENS: usage[0],
+                       n.GEN_AI_USAGE_OUTPUT_TOKENS: usage[1], n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: usage[2],
+                       n.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: usage[3],
+                       n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: usage[4]},
+                      TABLE.cost("claude-sonnet-4-5", reconcile(usage, n.MAX_TOKENS_PER_VALUE))))
     # garbage or negative counts count as absent (0), never an error
     cases.append(({n.GEN_AI_REQUEST_MODEL: "gpt-4o", n.GEN_AI_USAGE_INPUT_TOKENS: "100",
                    n.GEN_AI_USAGE_OUTPUT_TOKENS: "garbage", n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: -5},
@@ -179,6 +187,12 @@ def test_every_model_priced_like_the_sdk(collector):
                       "the derived counters")
     assert of(counters, n.COST.name) == pytest.approx(total, rel=1e-12)
     assert of(counters, n.UNPRICED_REQUESTS.name) == 1
+    # the span carries the counts as counted (reconciled); the counters add exactly those
+    anthropic_style = [s for s in spans if s.get(n.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS) == 60]
+    assert [s[n.GEN_AI_USAGE_INPUT_TOKENS] for s in anthropic_style] == [100 + 400 + 60]
     tokens_in = of(counters, n.TOKENS.name, **{n.GEN_AI_TOKEN_TYPE: "input"})
-    assert tokens_in == sum(int(a.get(n.GEN_AI_USAGE_INPUT_TOKENS) or a.get("llm.usage.prompt_tokens"))
-                            for a, _ in cases) + UNKNOWN[n.GEN_AI_USAGE_INPUT_TOKENS]  # not the SDK's, not the agent's
+    assert tokens_in == sum(s[n.GEN_AI_USAGE_INPUT_TOKENS] for s in spans[:len(cases)]
+                            if isinstance(s[n.GEN_AI_USAGE_INPUT_TOKENS], int)) \
+        + UNKNOWN[n.GEN_AI_USAGE_INPUT_TOKENS]  # not the SDK's, not the agent's
+    assert max(s[n.GEN_AI_USAGE_INPUT_TOKENS] for s in spans[:len(cases)]
+               if isinstance(s[n.GEN_AI_USAGE_INPUT_TOKENS], int)) == n.MAX_TOKENS_PER_VALUE
