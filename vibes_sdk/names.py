@@ -365,3 +365,16 @@ __all__ += ["SEMCONV_OPT_IN_ENV", "SEMCONV_OPT_IN_GEN_AI_LATEST", "INFERENCE_USA
 #: reads lower: the cost assumes nothing was cached, so it is an upper bound.
 VIBES_COST_UPPER_BOUND = "vibes.cost.upper_bound"
 __all__ += ["VIBES_COST_UPPER_BOUND"]
+
+#: Other spellings of the token counts that instrumentations emit (older semconv drafts,
+#: OpenLLMetry/traceloop) → the semconv attribute. Read by vibes_sdk for foreign spans and by
+#: the collector's generated pricing config, where the semconv attribute is absent.
+USAGE_ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
+    GEN_AI_USAGE_INPUT_TOKENS: ("gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
+    GEN_AI_USAGE_OUTPUT_TOKENS: ("gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: ("gen_ai.usage.cache_read_input_tokens",),
+    GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: (GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+                                               "gen_ai.usage.cache_creation_input_tokens"),
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: ("gen_ai.usage.reasoning_tokens",),  # OpenLLMetry 0.62
+}
+__all__ += ["USAGE_ATTRIBUTE_ALIASES"]

@@ -37,15 +37,6 @@ CONNECTOR = "signal_to_metrics/vibes_cost"
 _TMP = "vibes.tmp."
 _TMP_KEYS = r"^vibes\.tmp\."
 _TRIM = r"^\s+|\s+$"
-#: Other spellings of the token counts seen in the wild → the semconv attribute.
-TOKEN_ALIASES = {
-    n.GEN_AI_USAGE_INPUT_TOKENS: ("gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"),
-    n.GEN_AI_USAGE_OUTPUT_TOKENS: ("gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"),
-    n.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: ("gen_ai.usage.cache_read_input_tokens",),
-    n.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: (n.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
-                                                 "gen_ai.usage.cache_creation_input_tokens"),
-    n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: ("gen_ai.usage.reasoning_tokens",),  # OpenLLMetry 0.62
-}
 #: Operations whose spans aggregate their children's usage: never priced themselves.
 _NOT_INFERENCE = sorted(n.ALL_OPERATIONS - n.INFERENCE_OPERATIONS)
 #: traceloop's workflow/task/agent/tool decorator spans carry this; their LLM spans do not.
@@ -94,7 +85,7 @@ def _candidate_statement() -> str:
 def _alias_statements() -> list[str]:
     """Older spellings → semconv, on spans no vibes_sdk priced (runs before the candidate test)."""
     out = []
-    for key, aliases in TOKEN_ALIASES.items():
+    for key, aliases in n.USAGE_ATTRIBUTE_ALIASES.items():
         for alias in aliases:
             out.append(f"set({_attr(key)}, {_attr(alias)}) where {_attr(n.VIBES_COST_SOURCE)} == nil"
                        f" and {_attr(key)} == nil and {_attr(alias)} != nil")

@@ -93,14 +93,17 @@ def _int(attrs: Any, *keys: str) -> int:
 def usage_from_attributes(attrs: Any) -> Any:
     """A foreign span's usage under the same counting rules as our own calls (cost.reconcile);
     cache creation and cache write are two spellings of one count, never summed."""
+    def count(key: str) -> int:  # the semconv spelling, else the first alias that has a count
+        return _int(attrs, key, *names.USAGE_ATTRIBUTE_ALIASES.get(key, ()))
 
     return reconcile(Usage(
-        input_tokens=_int(attrs, names.GEN_AI_USAGE_INPUT_TOKENS),
-        output_tokens=_int(attrs, names.GEN_AI_USAGE_OUTPUT_TOKENS),
-        cache_read_tokens=_int(attrs, names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+        input_tokens=count(names.GEN_AI_USAGE_INPUT_TOKENS),
+        output_tokens=count(names.GEN_AI_USAGE_OUTPUT_TOKENS),
+        cache_read_tokens=count(names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
         cache_creation_tokens=max(_int(attrs, names.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
-                                  _int(attrs, names.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)),
-        reasoning_tokens=_int(attrs, names.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+                                  _int(attrs, names.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS),
+                                  count(names.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)),
+        reasoning_tokens=count(names.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
     ), names.MAX_TOKENS_PER_VALUE)
 
 

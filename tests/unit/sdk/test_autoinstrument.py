@@ -130,3 +130,20 @@ def test_semconv_latest_counters_behind_the_opt_in(sdk_factory, monkeypatch):
     got = {t: sdk.total(inst.name) for t, inst in names.INFERENCE_USAGE_COUNTERS.items()}
     assert got == {"input": 1000, "output": 200, "cache_read": 300, "cache_creation": 0, "reasoning": 20}
     assert sdk.total(names.TOKEN_USAGE.name) == 1200  # the histogram goes on (both are read everywhere)
+
+
+def test_foreign_spans_with_older_usage_spellings_are_counted(sdk_factory):
+    """traceloop's llm.usage.* / OpenLLMetry's reasoning_tokens: counted and priced, never a silent $0."""
+    sdk = sdk_factory()
+    from vibes_sdk._internal import runtime
+    tracer = runtime.STATE.tracer_provider.get_tracer("some.instrumentation")
+    with tracer.start_as_current_span("chat gpt-4o", attributes={
+            names.GEN_AI_OPERATION_NAME: "chat", names.GEN_AI_REQUEST_MODEL: "gpt-4o",
+            "llm.usage.prompt_tokens": 1000, "llm.usage.completion_tokens": 200,
+            "gen_ai.usage.reasoning_tokens": 50}):
+        pass
+    (span,) = chat_spans(sdk)
+    want = PriceTable.load().cost("gpt-4o", Usage(1000, 200, 0, 0, 50))
+    assert span.attributes[names.VIBES_COST_USD] == want > 0
+    by_type = {p.attributes[names.GEN_AI_TOKEN_TYPE]: p.value for p in sdk.metrics()[names.TOKENS.name]}
+    assert by_type == {"input": 1000, "output": 200, "reasoning": 50}
