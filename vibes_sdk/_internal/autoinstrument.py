@@ -34,6 +34,9 @@ class Client:
     library: str             # the client library's import name: only instrumented when installed
     candidates: tuple[Candidate, ...]
     extra: str               # pip install vibes-observe[<extra>]
+    #: public name the client library exports once it traces itself with OpenTelemetry: then
+    #: its own spans are used and no instrumentation is added (that would count calls twice)
+    native: str | None = None
 
 
 def _c(module: str, cls: str, package: str) -> Candidate:
@@ -52,7 +55,7 @@ CLIENTS: tuple[Client, ...] = (
     Client("anthropic", "anthropic", (
         _c("opentelemetry.instrumentation.anthropic", "AnthropicInstrumentor",
            "opentelemetry-instrumentation-anthropic"),
-    ), "anthropic"),
+    ), "anthropic", native="OpenTelemetryOptions"),  # anthropic 2.x traces itself
     Client("langchain", "langchain_core", (
         _c("opentelemetry.instrumentation.langchain", "LangchainInstrumentor",
            "opentelemetry-instrumentation-langchain"),
@@ -82,7 +85,8 @@ AUTO, NONE = "auto", "none"
 #: official one defaults to off; OpenLLMetry's defaults to ON, so vibes turns it off. A
 #: variable the user set explicitly is their own opt-in and is left alone.
 CONTENT_ENV = {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": ("true", None),
-               "TRACELOOP_TRACE_CONTENT": ("true", "false")}
+               "TRACELOOP_TRACE_CONTENT": ("true", "false"),
+               "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE": ("content", None)}
 
 
 def parse(value: Any) -> tuple[str, ...]:
@@ -118,6 +122,15 @@ def _set_content_capture(capture: bool) -> None:
             os.environ[var] = value
 
 
+def _traces_itself(client: Client) -> bool:
+    if client.native is None:
+        return False
+    try:
+        return hasattr(importlib.import_module(client.library), client.native)
+    except Exception:  # noqa: BLE001 - a library that fails to import is not instrumented either
+        return False
+
+
 def enable(requested: Iterable[str], providers: dict[str, Any], *, capture_content: bool) -> list[Any]:
     """Instrument the requested (or, for ``auto``, every installed) client; returns the
     instrumentors that are now active, for :func:`disable`."""
@@ -128,7 +141,7 @@ def enable(requested: Iterable[str], providers: dict[str, Any], *, capture_conte
     _set_content_capture(capture_content)
     active = []
     for client in CLIENTS:
-        if client.name not in names or not _installed(client.library):
+        if client.name not in names or not _installed(client.library) or _traces_itself(client):
             continue
         for cand in client.candidates:  # the first installed candidate is the only one used
             if not _installed(cand.module):

@@ -147,3 +147,31 @@ def test_foreign_spans_with_older_usage_spellings_are_counted(sdk_factory):
     assert span.attributes[names.VIBES_COST_USD] == want > 0
     by_type = {p.attributes[names.GEN_AI_TOKEN_TYPE]: p.value for p in sdk.metrics()[names.TOKENS.name]}
     assert by_type == {"input": 1000, "output": 200, "reasoning": 50}
+
+
+def test_anthropic_traces_itself_so_nothing_is_added(sdk_factory):
+    """anthropic 2.x emits its own GenAI spans: auto adds no second instrumentation (counted once),
+    and its usage (input WITHOUT the cached part, as Anthropic's API reports it) is priced right."""
+    import anthropic
+    import fake_anthropic as fa
+    server = fa.FakeAnthropic()
+    try:
+        sdk = sdk_factory(instrument="auto")
+        client = anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=0)
+        msg = client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=MSG)
+        assert msg.content[0].text == "hello"
+        with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MSG) as stream:
+            assert "".join(stream.text_stream) == "hello"
+    finally:
+        server.close()
+    spans = [s for s in sdk.spans() if s.attributes.get(names.GEN_AI_PROVIDER_NAME) == "anthropic"]
+    assert len(spans) == 2  # one per call
+    full_input = fa.UNCACHED_INPUT + fa.CACHE_READ + fa.CACHE_WRITE
+    want = PriceTable.load().cost("claude-sonnet-4-5", Usage(full_input, fa.OUTPUT, fa.CACHE_READ, fa.CACHE_WRITE))
+    assert want == ((100 * 3.0 + 400 * 0.3 + 60 * 3.75 + 300 * 15.0) / 1e6)
+    for span in spans:
+        assert span.attributes[names.VIBES_COST_USD] == want
+        assert span.attributes[names.VIBES_COST_SOURCE] == names.COST_SOURCE_SDK
+    by_type = {p.attributes[names.GEN_AI_TOKEN_TYPE]: p.value for p in sdk.metrics()[names.TOKENS.name]}
+    assert by_type == {"input": 2 * full_input, "output": 2 * fa.OUTPUT, "cache_read": 2 * fa.CACHE_READ,
+                       "cache_creation": 2 * fa.CACHE_WRITE}
