@@ -24,6 +24,7 @@ from vibes_sdk.cost import PriceTable, Usage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "cli"))
+import fake_anthropic  # noqa: E402
 import fake_openai  # noqa: E402
 import workload as wl  # noqa: E402
 
@@ -126,28 +127,48 @@ def test_prometheus_counters_and_cli_cost_match_the_spans(stack, foreign_app, pr
     assert metrics["total"]["tokens"][n.TOKEN_INPUT] == len(CALLS) * fake_openai.PROMPT
 
 
-def test_vibes_sdk_spans_pass_the_collector_unpriced_again(stack, provider, prom_query):
-    """vibes_sdk + auto-instrumentation (openai-v2) in one process: every call counted once."""
-    service = f"sdk-plus-openai-{uuid.uuid4().hex[:6]}"
+def test_vibes_sdk_auto_instrumented_calls_counted_once(stack, provider, prom_query):
+    """vibes_sdk + instrument="auto" in one process (openai via openai-v2, anthropic's own
+    tracing), through the real collector: context, cost and tokens exact in Jaeger and
+    Prometheus, nothing priced twice by the collector."""
+    service = f"sdk-auto-{uuid.uuid4().hex[:6]}"
+    anthropic_server = fake_anthropic.FakeAnthropic()
     script = (
-        "import sys, vibes_sdk as vibes\n"
+        "import vibes_sdk as vibes, anthropic\n"
         "from openai import OpenAI\n"
         f"vibes.init(service_name={service!r}, endpoint={stack.otlp_http_endpoint!r}, metric_export_interval=1,"
         " flush_interval=0.2, system_metrics=False, instrument='auto')\n"
+        "msgs = [{'role': 'user', 'content': 'hi'}]\n"
         f"c = OpenAI(base_url={provider.base_url!r}, api_key='k', max_retries=0)\n"
-        "for _ in range(2):\n"
-        "    c.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': 'hi'}])\n"
-        "with vibes.llm_call(model='gpt-4o', provider='openai'):\n"
-        "    c.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': 'hi'}])\n"
+        f"a = anthropic.Anthropic(base_url={anthropic_server.base_url!r}, api_key='k', max_retries=0)\n"
+        "with vibes.session('auto-session', user_id='auto-user'), vibes.agent('auto-agent'):\n"
+        "    for _ in range(2):\n"
+        "        c.chat.completions.create(model='gpt-4o', messages=msgs)\n"
+        "    with vibes.llm_call(model='gpt-4o', provider='openai'):\n"
+        "        c.chat.completions.create(model='gpt-4o', messages=msgs)\n"
+        "    a.messages.create(model='claude-sonnet-4-5', max_tokens=64, messages=msgs)\n"
         "print(repr(vibes.cost_tracker().all_time()))\n"
         "vibes.shutdown(10)\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    try:
+        proc = subprocess.run([sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        anthropic_server.close()
     assert proc.returncode == 0, proc.stderr
     sdk_total = float(proc.stdout.strip().splitlines()[-1])
-    spans = poll(lambda: (lambda s: s if len(s) >= 4 else None)(
-        [s for s in jaeger_spans(stack, service) if s["operationName"].startswith("chat ")]),
-        timeout=60, what="4 chat spans (3 openai-v2 + 1 llm_call)")
-    assert {s["attrs"][n.VIBES_COST_SOURCE] for s in spans} == {n.COST_SOURCE_SDK}
+    gpt4o = TABLE.cost("gpt-4o", Usage(fake_openai.PROMPT, fake_openai.COMPLETION))  # openai-v2: no cache count
+    full_input = fake_anthropic.UNCACHED_INPUT + fake_anthropic.CACHE_READ + fake_anthropic.CACHE_WRITE
+    claude = TABLE.cost("claude-sonnet-4-5", Usage(full_input, fake_anthropic.OUTPUT, fake_anthropic.CACHE_READ,
+                                                   fake_anthropic.CACHE_WRITE))
+    assert sdk_total == pytest.approx(3 * gpt4o + claude, rel=1e-12)
+    spans = poll(lambda: (lambda s: s if len(s) >= 5 else None)(
+        [s for s in jaeger_spans(stack, service) if n.VIBES_COST_SOURCE in s["attrs"]]),
+        timeout=60, what="5 priced spans (3 openai-v2 + 1 llm_call + 1 anthropic)")
+    assert len(spans) == 5 and {s["attrs"][n.VIBES_COST_SOURCE] for s in spans} == {n.COST_SOURCE_SDK}
+    for s in spans:
+        assert s["attrs"][n.VIBES_SESSION_ID] == "auto-session" and s["attrs"][n.GEN_AI_AGENT_NAME] == "auto-agent"
+    (claude_span,) = [s for s in spans if s["attrs"].get(n.GEN_AI_PROVIDER_NAME) == "anthropic"]
+    assert claude_span["attrs"][n.VIBES_COST_USD] == claude
     job = f'{{{n.PROM_SERVICE_LABEL}="{service}"}}'
     poll(lambda: prom_total(prom_query, f"sum({n.COST.prom}{job})") >= sdk_total * 0.999,
          timeout=60, what="the SDK's cost counter")
@@ -155,7 +176,7 @@ def test_vibes_sdk_spans_pass_the_collector_unpriced_again(stack, provider, prom
     assert prom_total(prom_query, f"sum({n.COST.prom}{job})") == pytest.approx(sdk_total, rel=1e-12)
     tok = n.prom_label(n.GEN_AI_TOKEN_TYPE)
     assert prom_total(prom_query, f'sum({n.TOKENS.prom}{{{n.PROM_SERVICE_LABEL}="{service}",{tok}="input"}})') \
-        == 3 * fake_openai.PROMPT
+        == 3 * fake_openai.PROMPT + full_input
 
 
 NODE_AGENT = Path(__file__).resolve().parent / "node"
