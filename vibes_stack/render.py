@@ -17,6 +17,7 @@ import jinja2
 
 from vibes_sdk import names
 
+from . import collector_pricing as cp
 from . import paths
 from .config import StackConfigError, duration_seconds, target_kind
 
@@ -96,8 +97,7 @@ def _yaml_block(data: dict) -> str:
 
 def collector_pricing() -> dict[str, Any]:
     """The committed, generated pricing processor + connector (stack/collector/pricing.yaml)."""
-    import yaml
-    from . import collector_pricing as cp
+    import yaml  # as _yaml_block does: PyYAML is the deploy extra's, loaded when rendering
     body = yaml.safe_load((paths.REPO_ROOT / cp.ARTIFACT).read_text("utf-8"))
     return {"processor": cp.PROCESSOR, "connector": cp.CONNECTOR,
             "processors": {k: _yaml_block(v) for k, v in body["processors"].items()},
