@@ -35,6 +35,9 @@ REQUESTS = n.OPERATION_DURATION.prom_count
 LATENCY_BUCKET = n.OPERATION_DURATION.prom_bucket
 LATENCY_SUM = n.OPERATION_DURATION.prom_sum
 TTFC_BUCKET = n.TIME_TO_FIRST_CHUNK.prom_bucket
+TASK_DURATION_BUCKET = n.AGENT_TASK_DURATION.prom_bucket
+TOOL_DURATION_BUCKET = n.TOOL_DURATION.prom_bucket
+SWARM_COORDINATION_BUCKET = n.SWARM_COORDINATION_DURATION.prom_bucket
 TOOL_CALLS = n.TOOL_DURATION.prom_count
 TASK_CALLS_BUCKET = n.TASK_INFERENCE_CALLS.prom_bucket
 SDK_DROPPED = n.SDK_DROPPED.prom
@@ -58,6 +61,12 @@ COLLECTOR_ENQUEUE_FAILED = "otelcol_exporter_enqueue_failed_{signal}"
 COLLECTOR_SENT = "otelcol_exporter_sent_{signal}"
 COLLECTOR_QUEUE_SIZE = "otelcol_exporter_queue_size"
 COLLECTOR_QUEUE_CAPACITY = "otelcol_exporter_queue_capacity"
+#: every collector item counter, for its ledger (panels count a counter's first value)
+COLLECTOR_COUNTERS = (COLLECTOR_ACCEPTED, COLLECTOR_REFUSED, COLLECTOR_FAILED, COLLECTOR_SEND_FAILED,
+                      COLLECTOR_ENQUEUE_FAILED, COLLECTOR_SENT)
+#: one series per resource (service) the collector's prometheus exporter sees: the
+#: reference for "0, not no data" where an SDK counter never incremented
+TARGET_INFO = "target_info"
 PROMETHEUS_RULE_FAILURES = "prometheus_rule_evaluation_failures_total"
 PROMETHEUS_RULE_MISSED = "prometheus_rule_group_iterations_missed_total"
 ALERTMANAGER_NOTIFY_FAILED = "alertmanager_notifications_failed_total"
@@ -76,6 +85,13 @@ LEDGER_SESSION_EVENTS = "vibes:session_events:increment"
 LEDGER_SESSION_DURATION_BUCKET = "vibes:session_duration_seconds_bucket:increment"
 LEDGER_LATENCY_SUM = "vibes:llm_latency_seconds_sum:increment"
 LEDGER_LATENCY_BUCKET = "vibes:llm_latency_seconds_bucket:increment"
+LEDGER_TTFC_BUCKET = "vibes:llm_time_to_first_chunk_seconds_bucket:increment"
+LEDGER_TASK_DURATION_BUCKET = "vibes:agent_task_duration_seconds_bucket:increment"
+LEDGER_TOOL_DURATION_BUCKET = "vibes:tool_duration_seconds_bucket:increment"
+LEDGER_SWARM_COORDINATION_BUCKET = "vibes:swarm_coordination_seconds_bucket:increment"
+LEDGER_SDK_DROPPED = "vibes:sdk_dropped:increment"
+#: collector counters: vibes:otelcol_exporter_sent_spans:increment etc.
+LEDGER_COLLECTOR = "vibes:{counter}:increment"
 #: Calendar-period cost so far (UTC): vibes:llm_cost_usd:day|week|month
 COST_PERIOD = "vibes:llm_cost_usd:{period}"
 BUDGET_LIMIT = "vibes:budget_usd:limit"

@@ -119,6 +119,32 @@ def quantile(q: float, bucket: str, keys: tuple[str, ...], window: str, **labels
             f"(rate({bucket}{matchers(**labels)}[{window}])))")
 
 
+def increments(ledger_metric: str, keys: tuple[str, ...], window: str, selector: str = "") -> str:
+    """Sum of exact ledger increments in ``window``, by ``keys``.
+
+    The dashboards' time-series form of ``rate()``/``increase()``: a series whose first
+    sample already holds all its observations counts in full (``rate()`` needs growth
+    between two samples and shows nothing for it), and nothing is extrapolated.
+    """
+    grouping = f" {by(keys)}" if keys else ""
+    return f"sum{grouping} (sum_over_time({ledger_metric}{selector}[{window}]))"
+
+
+def increments_quantile(q: float, ledger_bucket: str, keys: tuple[str, ...], window: str,
+                        selector: str = "") -> str:
+    """``histogram_quantile`` over the ledger of bucket increments (a quantile is scale-free,
+    so the window's sum of increments gives the same answer ``rate()`` would, first samples
+    included)."""
+    return f"histogram_quantile({q}, {increments(ledger_bucket, tuple(keys) + ('le',), window, selector)})"
+
+
+def or_zero(expr: str, reference: str, on: tuple[str, ...]) -> str:
+    """``expr``, plus a 0 for every ``on`` group of ``reference`` that ``expr`` lacks: a
+    counter that never incremented has no series at all, and "no data" would look the
+    same as a wrong query."""
+    return f"{expr} or on({', '.join(on)}) ({reference}) * 0"
+
+
 def budget_scope(scope: dict[str, str]) -> str:
     return matchers(**scope)
 

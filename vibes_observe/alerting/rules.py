@@ -55,8 +55,22 @@ def ledger_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
         (d.LEDGER_SESSION_MESSAGES, d.SESSION_MESSAGES, d.SESSION_KEYS),
         (d.LEDGER_SESSION_EVENTS, d.SESSION_EVENTS, d.SESSION_KEYS),
         (d.LEDGER_SESSION_DURATION_BUCKET, d.SESSION_DURATION_BUCKET, d.SESSION_KEYS + ("le",)),
-    )
+        (d.LEDGER_TTFC_BUCKET, d.TTFC_BUCKET, d.MODEL_KEYS + ("le",)),
+        (d.LEDGER_TASK_DURATION_BUCKET, d.TASK_DURATION_BUCKET, d.TASK_KEYS + ("le",)),
+        (d.LEDGER_TOOL_DURATION_BUCKET, d.TOOL_DURATION_BUCKET, d.TOOL_KEYS + ("le",)),
+        (d.LEDGER_SWARM_COORDINATION_BUCKET, d.SWARM_COORDINATION_BUCKET, d.SESSION_KEYS + ("le",)),
+        (d.LEDGER_SDK_DROPPED, d.SDK_DROPPED, (d.JOB, "signal", "reason")),
+    ) + tuple(collector_ledger_sources())
     return [{"record": rec, "expr": promql.ledger(metric, keys, step)} for rec, metric, keys in sources]
+
+
+def collector_ledger_sources():
+    """(record, collector counter, keys) for every collector item counter and signal."""
+    for template in d.COLLECTOR_COUNTERS:
+        component = "receiver" if template.startswith("otelcol_receiver") else "exporter"
+        for sig in d.COLLECTOR_SIGNALS:
+            counter = template.format(signal=sig)
+            yield d.LEDGER_COLLECTOR.format(counter=counter), counter, ("job", component)
 
 
 def cost_period_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:

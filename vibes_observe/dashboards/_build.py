@@ -57,6 +57,18 @@ def eq(value: str) -> str:
     return f'="{value}"'
 
 
+#: Time-series panels sum exact ledger increments per graph step (see promql.increments):
+#: the step never goes below the ledger step, so every step holds whole ledger samples.
+STEP = "$__interval"
+MIN_STEP = d.LEDGER_INTERVAL
+PER_SECOND = "($__interval_ms / 1000)"
+
+
+def step_query(expr: str, legend: str = "", ref: str = "A") -> prometheus.Dataquery:
+    """A time-series target over ledger increments per graph step (min step: the ledger's)."""
+    return prom(expr, legend, ref=ref, interval=MIN_STEP)
+
+
 MODEL_SEL = ("service", "model", "agent", "cost_center")
 TOOL_SEL = ("service", "agent")
 TASK_SEL = ("service", "agent", "cost_center")

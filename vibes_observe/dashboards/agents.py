@@ -9,7 +9,8 @@ from vibes_sdk import names
 from vibes_observe.alerting import defaults as d
 from vibes_observe.alerting import promql
 from vibes_observe.dashboards._build import (
-    COUNT, NOT_EMPTY, PERCENT, SECONDS, TASK_SEL, TOOL_SEL, bar_panel, eq, dashboard, prom, sel, stat_panel, timeseries_panel,
+    COUNT, NOT_EMPTY, PERCENT, SECONDS, STEP, TASK_SEL, TOOL_SEL, bar_panel, eq, dashboard, prom, sel, stat_panel,
+    step_query, timeseries_panel,
 )
 
 UID = "vibes-agents"
@@ -47,8 +48,8 @@ def build() -> db.Dashboard:
                                      [prom(f"sum by ({d.AGENT}) ({names.AGENT_ACTIVE.prom}{ts})", A)]))
         .with_panel(timeseries_panel(
             "Task duration p50 / p95", "invoke_agent duration by agent.", SECONDS,
-            [prom(f"histogram_quantile({q}, sum by (le, {d.AGENT}) (rate({names.AGENT_TASK_DURATION.prom_bucket}"
-                  f"{ts}[$__rate_interval])))", f"{A} p{q * 100:g}", ref=f"p{q * 100:g}") for q in (0.5, 0.95)]))
+            [step_query(promql.increments_quantile(q, d.LEDGER_TASK_DURATION_BUCKET, (d.AGENT,), STEP, ts),
+                        f"{A} p{q * 100:g}", ref=f"p{q * 100:g}") for q in (0.5, 0.95)]))
         .with_panel(bar_panel("LLM calls per task p95 (time range)", "Iterations per task: 95th percentile of "
                               "inference calls per invoke_agent, by agent.", COUNT,
                               f"histogram_quantile(0.95, sum by (le, {d.AGENT}) (sum_over_time("
@@ -61,13 +62,12 @@ def build() -> db.Dashboard:
                               tool_errors, f"{{{{{d.TOOL}}}}}"))
         .with_panel(timeseries_panel(
             "Tool call duration p95", "execute_tool duration by tool.", SECONDS,
-            [prom(f"histogram_quantile(0.95, sum by (le, {d.TOOL}) (rate({names.TOOL_DURATION.prom_bucket}"
-                  f"{tl}[$__rate_interval])))", f"{{{{{d.TOOL}}}}}")], w=8))
+            [step_query(promql.increments_quantile(0.95, d.LEDGER_TOOL_DURATION_BUCKET, (d.TOOL,), STEP, tl),
+                        f"{{{{{d.TOOL}}}}}")], w=8))
         .with_row(db.Row("Swarms"))
         .with_panel(timeseries_panel("Swarm coordination p95", "Time swarms spend coordinating.", SECONDS,
-                                     [prom(f"histogram_quantile(0.95, sum by (le) (rate("
-                                           f"{names.SWARM_COORDINATION_DURATION.prom_bucket}{cc}"
-                                           "[$__rate_interval])))", "p95")]))
+                                     [step_query(promql.increments_quantile(
+                                         0.95, d.LEDGER_SWARM_COORDINATION_BUCKET, (), STEP, cc), "p95")]))
         .with_panel(timeseries_panel("Swarm agent utilization", "Busy share of swarm agents.", PERCENT,
                                      [prom(f"avg by ({d.COST_CENTER}) ({names.SWARM_AGENT_UTILIZATION.prom}{cc})",
                                            f"{{{{{d.COST_CENTER}}}}}")]))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 
 from vibes_observe.alerting import defaults as d
+from vibes_observe.alerting import promql
 from vibes_observe.dashboards._build import (
-    COUNT, PERCENT, bar_panel, dashboard, prom, stat_panel, timeseries_panel,
+    COUNT, PER_SECOND, PERCENT, STEP, bar_panel, dashboard, prom, sel, stat_panel, step_query, timeseries_panel,
 )
 
 UID = "vibes-stack-health"
@@ -15,10 +16,30 @@ R = "[$__range]"
 COLLECTOR = f'job="{d.COLLECTOR_JOB}"'
 
 
-def _per_signal(template: str, by: str, prefix: str = "", ref: str = "") -> list:
-    """One target per signal (spans, metric points, log records), summed by ``by``."""
-    return [prom(f"sum by ({by}) (rate({template.format(signal=sig)}{{{COLLECTOR}}}[$__rate_interval]))",
-                 f"{prefix}{{{{{by}}}}} {sig}", ref=f"{ref}{sig}") for sig in d.COLLECTOR_SIGNALS]
+def _items_per_s(template: str, sig: str, by: str) -> str:
+    ledger = d.LEDGER_COLLECTOR.format(counter=template.format(signal=sig))
+    return f"{promql.increments(ledger, (by,), STEP, '{' + COLLECTOR + '}')} / {PER_SECOND}"
+
+
+def _per_signal(template: str, by: str, prefix: str = "", ref: str = "", zero_from: str | None = None) -> list:
+    """One target per signal (spans, metric points, log records), summed by ``by``.
+
+    A failure counter does not exist until the first failure: with ``zero_from`` (a
+    counter every receiver/exporter has) each of them shows 0 instead of nothing."""
+    targets = []
+    for sig in d.COLLECTOR_SIGNALS:
+        expr = _items_per_s(template, sig, by)
+        if zero_from:
+            expr = promql.or_zero(expr, _items_per_s(zero_from, sig, by), (by,))
+        targets.append(step_query(expr, f"{prefix}{{{{{by}}}}} {sig}", ref=f"{ref}{sig}"))
+    return targets
+
+
+def _sdk_drops() -> str:
+    """Drops/s by service, signal and reason; a service that dropped nothing shows 0."""
+    service = sel("service")
+    drops = f"{promql.increments(d.LEDGER_SDK_DROPPED, (d.JOB, 'signal', 'reason'), STEP, service)} / {PER_SECOND}"
+    return promql.or_zero(drops, f"sum by ({d.JOB}) ({d.TARGET_INFO}{service})", (d.JOB,))
 
 
 def build() -> db.Dashboard:
@@ -39,7 +60,7 @@ def build() -> db.Dashboard:
                                "range.", COUNT, f"sum(increase({d.ALERTMANAGER_NOTIFY_FAILED}{R}))", w=4,
                                links=False))
         .with_panel(stat_panel("SDK drops", "Telemetry items SDKs dropped in the time range (full queue, export "
-                               "failure, guard).", COUNT, f"sum(increase({d.SDK_DROPPED}{R}))", w=4, links=False))
+                               "failure, guard).", COUNT, f"sum(sum_over_time({d.LEDGER_SDK_DROPPED}{R}))", w=4, links=False))
         .with_panel(stat_panel("Largest queue fill", "Fullest collector export queue now.", PERCENT,
                                f"max({fill})", w=4, links=False))
         .with_row(db.Row("Collector"))
@@ -47,12 +68,14 @@ def build() -> db.Dashboard:
                                      _per_signal(d.COLLECTOR_ACCEPTED, "receiver"), w=8, links=False))
         .with_panel(timeseries_panel("Refused or failed per signal", "Items/s receivers refused (back-pressure) "
                                      "or failed.", ITEMS_PER_S,
-                                     _per_signal(d.COLLECTOR_REFUSED, "receiver", "refused ", "refused_")
-                                     + _per_signal(d.COLLECTOR_FAILED, "receiver", "failed ", "failed_"),
+                                     _per_signal(d.COLLECTOR_REFUSED, "receiver", "refused ", "refused_", d.COLLECTOR_ACCEPTED)
+                                     + _per_signal(d.COLLECTOR_FAILED, "receiver", "failed ", "failed_",
+                                                   d.COLLECTOR_ACCEPTED),
                                      w=8, links=False))
         .with_panel(timeseries_panel("Export failures", "Items/s exporters failed to send or to queue.", ITEMS_PER_S,
-                                     _per_signal(d.COLLECTOR_SEND_FAILED, "exporter", "send ", "send_")
-                                     + _per_signal(d.COLLECTOR_ENQUEUE_FAILED, "exporter", "enqueue ", "enqueue_"),
+                                     _per_signal(d.COLLECTOR_SEND_FAILED, "exporter", "send ", "send_", d.COLLECTOR_SENT)
+                                     + _per_signal(d.COLLECTOR_ENQUEUE_FAILED, "exporter", "enqueue ", "enqueue_",
+                                                   d.COLLECTOR_SENT),
                                      w=8, links=False))
         .with_panel(timeseries_panel("Exporter queue fill", "Queue size / capacity per exporter.", PERCENT,
                                      [prom(fill, "{{exporter}} {{data_type}}")], w=12, links=False))
@@ -60,7 +83,6 @@ def build() -> db.Dashboard:
                                      _per_signal(d.COLLECTOR_SENT, "exporter"), w=12, links=False))
         .with_row(db.Row("SDKs"))
         .with_panel(timeseries_panel("SDK drops by reason", "Items/s dropped inside SDKs, by signal and reason.",
-                                     ITEMS_PER_S, [prom(f"sum by (job, signal, reason) (rate({d.SDK_DROPPED}"
-                                                    "[$__rate_interval]))", "{{job}} {{signal}} {{reason}}")],
+                                     ITEMS_PER_S, [step_query(_sdk_drops(), "{{job}} {{signal}} {{reason}}")],
                                      w=24, links=False))
     )

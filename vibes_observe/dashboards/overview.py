@@ -7,9 +7,10 @@ from grafana_foundation_sdk.builders import dashboard as db
 from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
+from vibes_observe.alerting import promql
 from vibes_observe.dashboards._build import (
-    COUNT, MODEL_SEL, NOT_EMPTY, PERCENT, SECONDS, TASK_SEL, TOKENS, TOOL_SEL, USD, bar_panel, dashboard, prom, sel,
-    stat_panel, timeseries_panel,
+    COUNT, MODEL_SEL, NOT_EMPTY, PERCENT, SECONDS, STEP, TASK_SEL, TOKENS, TOOL_SEL, USD, bar_panel, dashboard, prom,
+    sel, stat_panel, step_query, timeseries_panel,
 )
 
 UID = "vibes-overview"
@@ -53,14 +54,17 @@ def build() -> db.Dashboard:
         .with_row(db.Row("Activity"))
         .with_panel(timeseries_panel(
             "Requests per hour", "GenAI calls in each hour (UTC).", COUNT,
-            [prom(f"sum(sum_over_time({d.LEDGER_REQUESTS}{ms}[3599999ms]))", "requests", interval="1h")],
+            # Grafana aligns a query's end DOWN to its step, so the last point sits at the
+            # start of the current hour: each point sums the hour that FOLLOWS it
+            # (negative offset, stable since Prometheus 2.33) so that hour is shown.
+            [prom(f"sum(sum_over_time({d.LEDGER_REQUESTS}{ms}[3599999ms] offset -1h))", "requests",
+                  interval="1h")],
             bars=True))
         .with_panel(timeseries_panel(
-            "Latency (average and p99)", "Call duration over 5-minute windows.", SECONDS,
-            [prom(f"sum(rate({d.LATENCY_SUM}{ms}[$__rate_interval])) / "
-                  f"sum(rate({d.REQUESTS}{ms}[$__rate_interval]))", "average", ref="A"),
-             prom(f"histogram_quantile(0.99, sum by (le) (rate({d.LATENCY_BUCKET}{ms}[$__rate_interval])))",
-                  "p99", ref="B")]))
+            "Latency (average and p99)", "Call duration of the calls in each graph interval.", SECONDS,
+            [step_query(f"{promql.increments(d.LEDGER_LATENCY_SUM, (), STEP, ms)} / "
+                        f"{promql.increments(d.LEDGER_REQUESTS, (), STEP, ms)}", "average", ref="A"),
+             step_query(promql.increments_quantile(0.99, d.LEDGER_LATENCY_BUCKET, (), STEP, ms), "p99", ref="B")]))
         .with_panel(bar_panel("Top models", "Models by GenAI calls in the time range.", COUNT,
                               f"topk(10, sum by ({d.MODEL}) (sum_over_time({d.LEDGER_REQUESTS}{ms}{R})))",
                               f"{{{{{d.MODEL}}}}}", w=12))

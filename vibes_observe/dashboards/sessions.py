@@ -8,8 +8,9 @@ from grafana_foundation_sdk.builders import logs
 from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
+from vibes_observe.alerting import promql
 from vibes_observe.dashboards._build import (
-    COUNT, JAEGER, LOKI, SECONDS, JaegerQuery, dashboard, log_link, logql, loki_cost_table, prom, sel, stat_panel, table_panel,
+    COUNT, JAEGER, LOKI, SECONDS, STEP, JaegerQuery, step_query, dashboard, log_link, logql, loki_cost_table, prom, sel, stat_panel, table_panel,
     timeseries_panel, trace_link,
 )
 
@@ -45,8 +46,8 @@ def build() -> db.Dashboard:
                                            f"{{{{{d.COST_CENTER}}}}}")]))
         .with_panel(timeseries_panel(
             "Session duration p50 / p95", "Duration of closed sessions.", SECONDS,
-            [prom(f"histogram_quantile({q}, sum by (le) (rate({names.SESSION_DURATION.prom_bucket}{cc}"
-                  f"[$__rate_interval])))", f"p{q * 100:g}", ref=f"p{q * 100:g}") for q in (0.5, 0.95)]))
+            [step_query(promql.increments_quantile(q, d.LEDGER_SESSION_DURATION_BUCKET, (), STEP, cc),
+                        f"p{q * 100:g}", ref=f"p{q * 100:g}") for q in (0.5, 0.95)]))
         .with_row(db.Row("Cost of closed sessions (session summaries in Loki)"))
         .with_panel(loki_cost_table("Cost by session", COST_NOTE + " Sum per session id.",
                                     names.VIBES_SESSION_ID, "Session"))

@@ -20,7 +20,7 @@ EXPECTED_UIDS = {"overview": "vibes-overview", "cost": "vibes-cost", "models": "
                  "agents": "vibes-agents", "sessions": "vibes-sessions", "stack-health": "vibes-stack-health"}
 UNITLESS_TYPES = {"row", "text", "logs"}
 # Grafana's variables, replaced by concrete values for parsing (and by the live test).
-SUBSTITUTIONS = {"$__rate_interval": "1m", "$__interval": "1m", "$__range": "1h", "$service": ".*",
+SUBSTITUTIONS = {"$__rate_interval": "1m", "$__interval": "1m", "$__interval_ms": "60000", "$__range": "1h", "$service": ".*",
                  "$model": ".*", "$agent": ".*", "$cost_center": ".*", "$session": "s-1"}
 
 
@@ -123,7 +123,7 @@ def test_panel_links_reach_traces_and_logs():
 def _known_series() -> set[str]:
     from vibes_observe.alerting import defaults as d
     from vibes_sdk import names
-    known = {"up"}
+    known = {"up", d.TARGET_INFO}
     for inst in names.INSTRUMENTS:
         known |= {inst.prom, inst.prom_bucket, inst.prom_count, inst.prom_sum}
     known |= {inst.prom for inst in names.INFERENCE_USAGE_COUNTERS.values()}  # read, emitted on opt-in
@@ -143,7 +143,8 @@ def test_every_metric_a_panel_queries_exists():
     known = _known_series()
     functions = {"sum", "rate", "sum_over_time", "histogram_quantile", "topk", "vector", "scalar", "max",
                  "min", "avg", "increase", "clamp_min", "label_replace", "time", "days_in_month",
-                 "day_of_month", "by", "or", "and", "on", "le", "job", "max_over_time", "offset", "unless"}
+                 "day_of_month", "by", "or", "and", "on", "le", "job", "max_over_time", "offset", "unless",
+                 "receiver", "exporter"}
     for slug in DASHBOARDS:
         for p, t in prom_targets(slug):
             expr = re.sub(r'"[^"]*"', '""', t["expr"])  # drop string literals
@@ -151,6 +152,7 @@ def test_every_metric_a_panel_queries_exists():
             expr = re.sub(r"\{[^}]*\}", "", expr)  # drop matchers
             expr = re.sub(r"by \([^)]*\)", "", expr)
             expr = re.sub(r"\[[^\]]*\]", "", expr)
+            expr = re.sub(r"offset -?\w+|\$__\w+", "", expr)
             tokens = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr)) - functions
             unknown = {tok for tok in tokens if tok not in known}
             assert not unknown, f"{slug}/{p['title']}: unknown series {sorted(unknown)}"
