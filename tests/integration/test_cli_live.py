@@ -179,7 +179,9 @@ def test_logs_follow_prints_records_as_they_arrive(stack):
     exe = Path(sys.executable).with_name("vibes")
     proc = subprocess.Popen([str(exe), "observe", "logs", "--follow", "--session", work.session_id,
                              "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=wl.cli_env(stack))
+                            env=wl.cli_env(stack),
+                            # as a background job of a non-interactive shell: SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout], daemon=True).start()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import time
 
 import click
@@ -114,6 +115,18 @@ def logs(ctx, session, agent, service, trace_id, level, since, until, grep, limi
     flt = LogFilter(session=session, agent=agent, service=service, trace_id=trace_id, level=level, grep=grep,
                     since_ns=int(parse_time(since, "--since") * 1e9),
                     until_ns=None if until == "now" else int(parse_time(until, "--until") * 1e9))
+    if not follow:
+        _list(source, flt, limit, as_json)
+        return
+    stop_on_signals()  # before the first read: a signal then ends it too
+    try:
+        src, entries = _list(source, flt, limit, as_json)
+        _follow(src, flt, entries, as_json)
+    except FollowStopped:
+        pass
+
+
+def _list(source: str, flt: LogFilter, limit: int, as_json: bool):
     src = pick_source(source)
     entries = fetch(src, flt, limit)
     if as_json:
@@ -126,35 +139,48 @@ def logs(ctx, session, agent, service, trace_id, level, since, until, grep, limi
             err_console.print(f"[yellow]note: {escape(note)}[/]")
         for entry in entries:
             render(entry)
-    if follow:
-        _follow(src, flt, entries, as_json)
+    return src, entries
 
 
 def _json_line(entry: LogEntry) -> str:
     return json.dumps(entry.to_dict(), default=str)
 
 
+class FollowStopped(Exception):
+    """SIGINT or SIGTERM arrived while following."""
+
+
+def stop_on_signals() -> None:
+    """SIGINT and SIGTERM end --follow, whatever disposition the process inherited.
+
+    A background job of a non-interactive shell starts with SIGINT ignored, and Python
+    then installs no KeyboardInterrupt handler: Ctrl-C / kill -INT would never stop --follow.
+    Raising from the handler also interrupts a blocking read (VictoriaLogs' live tail).
+    """
+    def stop(signum, frame):
+        raise FollowStopped(signum)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+
+
 def _follow(src, flt: LogFilter, seen: list[LogEntry], as_json: bool) -> None:
     last_ns = seen[-1].time_ns if seen else flt.since_ns or 0
-    try:
-        if isinstance(src, VictoriaLogsClient):  # its live tail streams records as they arrive
-            backlog_s = min(FOLLOW_BACKLOG_S, max(0.0, (time.time_ns() - last_ns) / 1e9))
-            for entry in src.tail(flt, start_offset_s=backlog_s):
-                if entry.time_ns > last_ns:  # the initial listing printed the rest
-                    click.echo(_json_line(entry)) if as_json else render(entry)
-            return
-        while True:
-            time.sleep(1.0)
-            if isinstance(src, LokiClient):
-                window = dataclasses.replace(flt, since_ns=last_ns + 1, until_ns=None)
-                new = fetch(src, window, 1000)
-            else:
-                new = [e for e in src.read_new() if flt.matches(e)]
-            for entry in new:
+    if isinstance(src, VictoriaLogsClient):  # its live tail streams records as they arrive
+        backlog_s = min(FOLLOW_BACKLOG_S, max(0.0, (time.time_ns() - last_ns) / 1e9))
+        for entry in src.tail(flt, start_offset_s=backlog_s):
+            if entry.time_ns > last_ns:  # the initial listing printed the rest
                 click.echo(_json_line(entry)) if as_json else render(entry)
-                last_ns = max(last_ns, entry.time_ns)
-    except KeyboardInterrupt:
-        pass
+        return
+    while True:
+        time.sleep(1.0)
+        if isinstance(src, LokiClient):
+            window = dataclasses.replace(flt, since_ns=last_ns + 1, until_ns=None)
+            new = fetch(src, window, 1000)
+        else:
+            new = [e for e in src.read_new() if flt.matches(e)]
+        for entry in new:
+            click.echo(_json_line(entry)) if as_json else render(entry)
+            last_ns = max(last_ns, entry.time_ns)
 
 
 logs.add_command(import_logs)
