@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from vibes_sdk.tracing import instrument, llm_call, task, tool_call, workflow
 
 __all__ = [
-    "init", "shutdown", "flush", "enabled", "ObserveConfig", "ConfigError", "TraceContext",
+    "init", "shutdown", "flush", "dropped", "enabled", "ObserveConfig", "ConfigError", "TraceContext",
     "session", "agent", "swarm", "user", "cost_center", "model", "current_context",
     "inject", "extract", "wrap", "submit",
     "task", "llm_call", "tool_call", "workflow", "instrument",
@@ -99,6 +99,12 @@ def shutdown(timeout: float | None = None) -> bool:
     except Exception as exc:  # noqa: BLE001
         runtime.guard.suppressed("shutdown", exc)
         return False
+
+
+def dropped() -> dict[str, int]:
+    """This process' dropped telemetry items so far, ``"signal/reason" -> count`` (what
+    ``vibes.sdk.dropped`` exports; kept after shutdown, for reports)."""
+    return {f"{signal}/{reason}": n for (signal, reason), n in _runtime().guard.DROPS.items()}
 
 
 def flush(timeout: float = 5.0) -> bool:

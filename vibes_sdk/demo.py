@@ -15,7 +15,6 @@ import sys
 import time
 
 import vibes_sdk as vibes
-from vibes_sdk._internal import guard
 
 MODELS = [  # (model, provider)
     ("gpt-4o", "openai"),
@@ -87,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cost (priced calls): ${summary['all_time']:.6f}; unpriced calls: {summary['unpriced_calls']}")
     for model, usd in sorted(summary["by_model"].items()):
         print(f"  {model:32s} ${usd:.6f}")
-    drops = {f"{signal}/{reason}": n for (signal, reason), n in guard.DROPS.items()}
+    drops = vibes.dropped()
     if not flushed or drops:
         print(f"warning: telemetry was not all delivered to {cfg.endpoint} (dropped: {drops or 'flush timed out'});"
               " is the stack up? `make status`", file=sys.stderr)

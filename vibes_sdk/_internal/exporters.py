@@ -3,6 +3,7 @@ size limits, and isolation of values that cannot be encoded."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Any, Callable, Sequence
 
@@ -48,6 +49,10 @@ class _CountingExporter:
         self._inner = inner
         self._budget = budget
         self._max_request_bytes = max_request_bytes
+        # items of the request being sent (or retried) now: no longer in the queue budget,
+        # so a timed-out shutdown counts them here (see abandon_in_flight)
+        self._in_flight = 0
+        self._lock = threading.Lock()
 
     @staticmethod
     def _size(item: Any) -> int:
@@ -60,6 +65,13 @@ class _CountingExporter:
     def disarm(self) -> None:
         """After fork, in the child: the parent's exporter (and its connections) is never used."""
         self._inner = None
+
+    def abandon_in_flight(self, reason: str) -> None:
+        """A timed-out shutdown: the request still being sent or retried will not be waited
+        for; count its items as dropped (``_send`` then counts nothing more for them)."""
+        with self._lock:
+            left, self._in_flight = self._in_flight, 0
+        guard.count_drop(self.signal, reason, left)
 
     def export(self, batch: Sequence[Any]) -> Any:
         sizes = [self._size(item) for item in batch]
@@ -74,6 +86,15 @@ class _CountingExporter:
         inner = self._inner
         if inner is None:
             return True
+        with self._lock:
+            self._in_flight += len(chunk)
+        try:
+            return self._send_counted(inner, chunk)
+        finally:
+            with self._lock:
+                self._in_flight = max(0, self._in_flight - len(chunk))
+
+    def _send_counted(self, inner: Any, chunk: Sequence[Any]) -> bool:
         try:
             if inner.export(chunk) is self._success:
                 return True

@@ -366,6 +366,8 @@ class Runtime:
             for budget in self.budgets:
                 budget.abandon("shutdown_timeout")
             for exporter in self.exporters:
+                if hasattr(exporter, "abandon_in_flight"):  # span and log exporters
+                    exporter.abandon_in_flight("shutdown_timeout")
                 exporter.disarm()
         guard.drop_hook = None
         return done
