@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import http_json, live_sdk_settings, poll
+from conftest import http_json, live_sdk_settings
 
 import workload as wl
 from vibes_sdk import names
@@ -78,20 +78,16 @@ def _report(fault: str, summary: dict, stored: dict) -> None:
           f"RSS {summary['rss_start_kib'] // 1024}→{summary['rss_peak_kib'] // 1024} MiB peak")
 
 
-def _await_stored(stack, service: str, summary: dict) -> dict:
-    """Stored counts once everything the SDK delivered has arrived (or the poll times out)."""
+def _await_stored(stack, service: str, summary: dict, timeout: float = 120) -> dict:
+    """Stored counts once everything the SDK delivered has arrived, or as they are at ``timeout``."""
     want = {"spans": summary["sent"] - _dropped(summary, "traces"),
             "logs": summary["sent"] - _dropped(summary, "logs"), "requests": summary["sent"]}
-    last: dict = {}
-
-    def arrived():
-        last.update(_stored(stack, service))
-        return all(last[k] >= want[k] for k in want)
-    try:
-        poll(arrived, timeout=120, interval=2, what=f"stored >= {want}")
-    finally:
-        last.update(_stored(stack, service))
-    return last
+    deadline = time.monotonic() + timeout
+    while True:
+        stored = _stored(stack, service)
+        if all(stored[k] >= want[k] for k in want) or time.monotonic() > deadline:
+            return stored
+        time.sleep(2)
 
 
 def _restart(stack, component: str, down_s: float) -> None:
