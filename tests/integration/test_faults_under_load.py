@@ -60,7 +60,8 @@ def _stored(stack, service: str) -> dict[str, int]:
     spans = {s["spanID"] for t in traces for s in t["spans"]}
     proc = wl.run_cli(stack, "logs", "--service", service, "--since", "1h", "--limit", "0", "--json")
     logs = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    expr = f'sum({names.OPERATION_DURATION.prom_count}{{job="{service}"}})'
+    # the last value Prometheus stored: the exporter stops exposing an ended process' series
+    expr = f'sum(max_over_time({names.OPERATION_DURATION.prom_count}{{job="{service}"}}[10m]))'
     res = http_json(f"{stack.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
     requests = int(float(res["data"]["result"][0]["value"][1])) if res["data"]["result"] else 0
     return {"spans": len(spans), "logs": sum(1 for r in logs if r["body"].startswith("load tick")),
@@ -146,7 +147,19 @@ def test_collector_restart_with_queue_on_disk_under_load(stack):
         accepted = summary["sent"] - _dropped(summary, signal)
         # nothing the collector accepted is lost; what it could not accept is counted as dropped
         assert accepted <= stored[kind] <= summary["sent"], (kind, stored, summary)
-    assert stored["requests"] == summary["sent"]  # cumulative counters: the next export carries the total
+    # cumulative counters: the next export carries the total
+    assert stored["requests"] == summary["sent"], _metric_trail(stack, service)
+
+
+def _metric_trail(stack, service: str) -> str:
+    """Where the request counter got lost: the collector's exporter page, Prometheus' samples."""
+    import urllib.request
+    with urllib.request.urlopen(stack.collector_metrics_url + "/metrics", timeout=10) as resp:
+        exposed = [line for line in resp.read().decode().splitlines()
+                   if service in line and names.OPERATION_DURATION.prom_count in line]
+    expr = f'{names.OPERATION_DURATION.prom_count}{{job="{service}"}}[10m]'
+    res = http_json(f"{stack.prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    return f"collector exposes {exposed}; Prometheus has {res['data']['result']}"
 
 
 def _free_port() -> int:
