@@ -26,7 +26,7 @@ from vibes_sdk._internal import runtime as _rt
 from vibes_sdk._internal.current import CTX as _CTX
 from vibes_sdk._internal.current import EMPTY, MAX_ID_LEN, TraceContext
 from vibes_sdk._internal.current import SWARM as _SWARM
-from vibes_sdk._internal.scopes import NOOP, SyncAndAsync, _Noop
+from vibes_sdk._internal.scopes import SyncAndAsync, _Noop, made
 from vibes_sdk.logs import emit_session_summary
 
 T = TypeVar("T")
@@ -252,39 +252,30 @@ class _Coordination(SyncAndAsync):
         return False
 
 
-def _made(kind: Callable[..., T], *args: Any, **kwargs: Any) -> T | _Noop:
-    """A scope, or the shared no-op handle if making it failed (before or after init)."""
-    try:
-        return kind(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001
-        guard.suppressed(getattr(kind, "__name__", "scope"), exc)
-        return NOOP
-
-
 def session(session_id: Any = None, *, user_id: Any = None, cost_center: Any = None) -> SessionScope | _Noop:
     """A session (conversation); an id is generated when none is given."""
-    return _made(SessionScope, session_id, user_id=user_id, cost_center=cost_center)
+    return made(SessionScope, "session", session_id, user_id=user_id, cost_center=cost_center)
 
 
 def agent(name: Any = None, *, agent_id: Any = None, model: Any = None) -> AgentScope | _Noop:
-    return _made(AgentScope, name, agent_id=agent_id, model=model)
+    return made(AgentScope, "agent", name, agent_id=agent_id, model=model)
 
 
 def swarm(swarm_id: Any = None, *, cost_center: Any = None) -> SwarmScope | _Noop:
-    return _made(SwarmScope, swarm_id, cost_center=cost_center)
+    return made(SwarmScope, "swarm", swarm_id, cost_center=cost_center)
 
 
 def user(user_id: Any) -> _Scope | _Noop:
-    return _made(_Scope, user_id=user_id)
+    return made(_Scope, "user", user_id=user_id)
 
 
 def cost_center(name: Any) -> _Scope | _Noop:
-    return _made(_Scope, cost_center=name)
+    return made(_Scope, "cost_center", cost_center=name)
 
 
 def model(name: Any) -> _Scope | _Noop:
     """Default model for the body (stamped as gen_ai.request.model where a span has none)."""
-    return _made(_Scope, model=name)
+    return made(_Scope, "model", model=name)
 
 
 # ------------------------------------------------------------- threads
@@ -384,4 +375,4 @@ class ExtractedScope(_Scope):
 
 def extract(carrier: Any) -> ExtractedScope | _Noop:
     """The inverse of :func:`inject`, used as a (sync or async) context manager."""
-    return _made(ExtractedScope, carrier)
+    return made(ExtractedScope, "extract", carrier)

@@ -12,7 +12,6 @@ import functools
 import inspect
 import json
 import time
-import traceback
 from typing import Any, Callable, TypeVar
 
 from opentelemetry import context as otel_context
@@ -22,7 +21,7 @@ from vibes_sdk import names
 from vibes_sdk._internal import guard, sanitize
 from vibes_sdk._internal import runtime as _rt
 from vibes_sdk._internal.resume import async_generator_wrapper, generator_wrapper
-from vibes_sdk._internal.scopes import NOOP, SyncAndAsync, _Noop
+from vibes_sdk._internal.scopes import NOOP, SyncAndAsync, _Noop, made
 from vibes_sdk._internal.current import CTX as _CTX
 from vibes_sdk._internal.current import LLM as _CURRENT_LLM
 from vibes_sdk._internal.current import MAX_ID_LEN as _MAX_ID_LEN
@@ -77,21 +76,6 @@ def _content(st: Any, value: Any) -> str | None:
     if len(text) > cfg.content_max_length:
         text = text[: cfg.content_max_length] + "…[truncated]"
     return text
-
-
-def _exception_attributes(exc: BaseException, capture: bool) -> dict[str, Any]:
-    """The ``exception`` event: the type always; the message (it can echo a prompt) only
-    with content capture on; the stack frames without the message line."""
-    etype = type(exc)
-    attrs: dict[str, Any] = {"exception.type": sanitize.describe(getattr(etype, "__qualname__", "Exception"))}
-    if capture:
-        attrs["exception.message"] = sanitize.redact(sanitize.describe(exc))
-    try:
-        frames = "".join(traceback.format_tb(exc.__traceback__, limit=32))
-    except Exception:  # noqa: BLE001
-        frames = ""
-    attrs["exception.stacktrace"] = sanitize.clean_str(f"Traceback (most recent call last):\n{frames}{attrs['exception.type']}")
-    return attrs
 
 
 class _Unit(SyncAndAsync):
@@ -163,11 +147,7 @@ class _Unit(SyncAndAsync):
             if self._span is not None and isinstance(key, str):
                 st = self._st
                 limit = st.config.max_attribute_length if st is not None else 4096
-                clean = sanitize.attribute(value, limit)
-                if type(clean) is str and len(clean) >= 8:
-                    clean = sanitize.redact(clean)
-                elif type(clean) is list and clean and type(clean[0]) is str:
-                    clean = [sanitize.redact(v) for v in clean]
+                clean = sanitize.redact_value(sanitize.attribute(value, limit))
                 self._span.set_attribute(sanitize.clean_str(key[:256]), clean)
         except Exception as err:  # noqa: BLE001
             guard.suppressed(self._where + ".set_attribute", err)
@@ -182,8 +162,9 @@ class _Unit(SyncAndAsync):
             span.set_status(Status(StatusCode.ERROR, self._error))
             if exc is not None:
                 st = self._st
-                capture = st is not None and st.config.capture_content
-                span.add_event("exception", _exception_attributes(exc, capture))
+                capture, limit = (st.config.capture_content, st.config.max_attribute_length) if st else (False, 4096)
+                span.add_event("exception", sanitize.exception_attributes(
+                    type(exc), exc, exc.__traceback__, capture, limit))
         span.set_attributes(attrs)
         span.end()
 
@@ -554,51 +535,33 @@ class _PlainSpan(_Unit):
         self._close_span(exc, {})
 
 
-
-
 # -------------------------------------------------------------- public calls
 def llm_call(model: Any = None, provider: Any = None, operation: Any = names.OP_CHAT,
              attributes: Any = None) -> LLMCall | _Noop:
     """One inference call: ``with llm_call(model="gpt-4o", provider="openai") as call: ...``."""
     if _rt.STATE is None:
         return NOOP
-    try:
-        return LLMCall(model, provider, operation, attributes)
-    except Exception as err:  # noqa: BLE001
-        guard.suppressed("llm_call", err)
-        return NOOP
+    return made(LLMCall, "llm_call", model, provider, operation, attributes)
 
 
 def task(name: Any = None, *, agent: Any = None, agent_id: Any = None) -> Task | _Noop:
     """An agent task: ``invoke_agent {agent}`` span, duration, inference/tool calls per task."""
     if _rt.STATE is None:
         return NOOP
-    try:
-        return Task(name, agent, agent_id)
-    except Exception as err:  # noqa: BLE001
-        guard.suppressed("task", err)
-        return NOOP
+    return made(Task, "task", name, agent, agent_id)
 
 
 def tool_call(name: Any, *, call_id: Any = None, tool_type: Any = "function",
               arguments: Any = None) -> ToolCall | _Noop:
     if _rt.STATE is None:
         return NOOP
-    try:
-        return ToolCall(name, call_id, tool_type, arguments)
-    except Exception as err:  # noqa: BLE001
-        guard.suppressed("tool_call", err)
-        return NOOP
+    return made(ToolCall, "tool_call", name, call_id, tool_type, arguments)
 
 
 def workflow(name: Any) -> Workflow | _Noop:
     if _rt.STATE is None:
         return NOOP
-    try:
-        return Workflow(name)
-    except Exception as err:  # noqa: BLE001
-        guard.suppressed("workflow", err)
-        return NOOP
+    return made(Workflow, "workflow", name)
 
 
 _KINDS: dict[str, Callable[[str], Any]] = {

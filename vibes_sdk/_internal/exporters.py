@@ -177,6 +177,9 @@ class CountingMetricExporter(MetricExporter):
     def disarm(self) -> None:
         self._inner = None
 
+    def abandon_in_flight(self, reason: str) -> None:
+        """Nothing to add: an export that fails or times out counts its own points (export)."""
+
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         if self._inner is None:
             return MetricExportResult.SUCCESS

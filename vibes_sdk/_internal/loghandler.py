@@ -6,7 +6,6 @@ import datetime as _dt
 import json
 import logging
 import threading
-import traceback
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -30,10 +29,6 @@ def severity_number(levelno: int) -> int:
         return 24
     decade, step = divmod(levelno, 10)
     return 5 + 4 * (decade - 1) + min(step, 3)
-
-
-def _attr_value(value: Any, limit: int = 4096) -> Any:
-    return sanitize.attribute(value, limit)
 
 
 def user_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -87,13 +82,7 @@ class OtelLogHandler(logging.Handler):
             attributes["code.line.number"] = record.lineno
             if record.exc_info and record.exc_info[0] is not None:
                 etype, evalue, tb = record.exc_info
-                attributes["exception.type"] = sanitize.describe(etype.__name__)
-                if self._capture:
-                    attributes["exception.message"] = sanitize.redact(sanitize.describe(evalue))[: self._limit]
-                    trace_text = "".join(traceback.format_exception(etype, evalue, tb))
-                else:  # the frames, without the message line
-                    trace_text = "Traceback (most recent call last):\n" + "".join(traceback.format_tb(tb)) + etype.__name__
-                attributes["exception.stacktrace"] = sanitize.clean_str(trace_text)
+                attributes.update(sanitize.exception_attributes(etype, evalue, tb, self._capture, self._limit))
             self._logger(sanitize.clean_str(record.name)).emit(LogRecord(
                 timestamp=int(record.created * 1e9),
                 context=otel_context.get_current(),
@@ -124,7 +113,7 @@ class JsonFormatter(logging.Formatter):
         }
         if trace_id:
             out["trace_id"], out["span_id"] = trace_id, span_id
-        out.update({k: _attr_value(v) for k, v in user_fields(record).items()})
+        out.update(sanitize.attributes(user_fields(record), 4096))
         if record.exc_info and record.exc_info[0] is not None:
             out["exception"] = self.formatException(record.exc_info)
         return json.dumps(out, default=str)

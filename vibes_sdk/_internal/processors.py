@@ -23,8 +23,8 @@ from opentelemetry.util.types import Attributes
 
 from vibes_sdk import names
 from vibes_sdk._internal import current, guard
-from vibes_sdk.cost import Usage, reconcile
 from vibes_sdk._internal.instruments import SDK_METER as SDK_SCOPE  # one scope name for tracer and meter
+from vibes_sdk.cost import Usage, reconcile
 
 _COUNTED_OPS = names.INFERENCE_OPERATIONS | {names.OP_EXECUTE_TOOL}
 

@@ -366,8 +366,7 @@ class Runtime:
             for budget in self.budgets:
                 budget.abandon("shutdown_timeout")
             for exporter in self.exporters:
-                if hasattr(exporter, "abandon_in_flight"):  # span and log exporters
-                    exporter.abandon_in_flight("shutdown_timeout")
+                exporter.abandon_in_flight("shutdown_timeout")
                 exporter.disarm()
         guard.drop_hook = None
         return done
@@ -402,7 +401,7 @@ def start(cfg: ObserveConfig, **pipeline: Any) -> Runtime | None:
             return None
         STATE = Runtime(cfg, **pipeline)
         if not _ATEXIT_REGISTERED:
-            atexit.register(_atexit_shutdown)
+            atexit.register(_stop_quietly)
             _ATEXIT_REGISTERED = True
         return STATE
 
@@ -421,7 +420,9 @@ def stop(timeout: float | None = None) -> bool:
         _CLOSED.set()
 
 
-def _atexit_shutdown() -> None:
+def _stop_quietly() -> None:
+    """stop() at process exit: the interpreter's exit hook, and multiprocessing children,
+    which leave through os._exit (no atexit) and run this from their exit finalizers."""
     try:
         stop()
     except Exception:  # noqa: BLE001
@@ -445,19 +446,11 @@ def _after_fork_in_child() -> None:
         guard.suppressed("fork", exc)
 
 
-def _flush_at_child_exit() -> None:
-    """multiprocessing children leave through os._exit (no atexit): flush here instead."""
-    try:
-        stop()
-    except Exception:  # noqa: BLE001
-        pass
-
-
 def _flush_then_terminate(signum: int, frame: Any) -> None:
     """SIGTERM in a multiprocessing child (Pool.terminate()): flush, bounded, then die by it."""
     state = STATE
     timeout = state.config.shutdown_timeout if state is not None else 5.0
-    worker = threading.Thread(target=_flush_at_child_exit, name="vibes-sdk-exit", daemon=True)
+    worker = threading.Thread(target=_stop_quietly, name="vibes-sdk-exit", daemon=True)
     worker.start()
     worker.join(timeout + 0.5)
     _CLOSED.wait(timeout)  # the signal may have come in the middle of the exit flush: let it end
@@ -469,7 +462,7 @@ def _in_multiprocessing_child(_: Any) -> None:
     """Runs in every multiprocessing child started by fork, before its target."""
     if STATE is None:
         return
-    multiprocessing.util.Finalize(None, _flush_at_child_exit, exitpriority=100)
+    multiprocessing.util.Finalize(None, _stop_quietly, exitpriority=100)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _flush_then_terminate)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import traceback
 from typing import Any
 
 from vibes_sdk import names
@@ -156,12 +157,35 @@ def redact(s: str) -> str:
     return _SECRET.sub(REDACTED, s) if s else s
 
 
+def redact_value(value: Any) -> Any:
+    """A clean attribute value with secret-looking text masked (str, or a list of str)."""
+    if type(value) is str:
+        return redact(value) if len(value) >= 8 else value  # shorter than any secret pattern
+    if type(value) is list and value and type(value[0]) is str:
+        return [redact(v) for v in value]
+    return value
+
+
 def redact_attributes(attrs: dict[str, Any]) -> dict[str, Any]:
-    """In place: every str value (and str list item) passed through :func:`redact`."""
+    """In place: every value passed through :func:`redact_value`."""
     for key, value in attrs.items():
-        if type(value) is str:
-            if len(value) >= 8:
-                attrs[key] = redact(value)
-        elif type(value) is list and value and type(value[0]) is str:
-            attrs[key] = [redact(v) for v in value]
+        attrs[key] = redact_value(value)
+    return attrs
+
+
+def exception_attributes(etype: type, exc: BaseException | None, tb: Any, capture: bool,
+                         limit: int) -> dict[str, Any]:
+    """An exception as exported (span event or log record): the type and the stack frames
+    always; the message, which can echo a prompt, only with content capture on."""
+    name = describe(getattr(etype, "__qualname__", None) or "Exception")
+    attrs: dict[str, Any] = {"exception.type": name}
+    try:
+        if capture:
+            attrs["exception.message"] = redact(describe(exc))[:limit]
+            trace = "".join(traceback.format_exception(etype, exc, tb))
+        else:  # the frames, without the message line
+            trace = "Traceback (most recent call last):\n" + "".join(traceback.format_tb(tb, limit=32)) + name
+    except Exception:  # noqa: BLE001 - a hostile exception: its type still goes out
+        trace = name
+    attrs["exception.stacktrace"] = clean_str(trace)
     return attrs

@@ -1,8 +1,12 @@
-"""The one way every vibes scope and work unit is also an async context manager."""
+"""What every vibes scope and work unit shares: the async form, the no-op handle, safe construction."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+from vibes_sdk._internal import guard
+
+T = TypeVar("T")
 
 
 class SyncAndAsync:
@@ -50,3 +54,13 @@ class _Noop:
 
 
 NOOP = _Noop()
+
+
+def made(kind: Callable[..., T], where: str, *args: Any, **kwargs: Any) -> T | _Noop:
+    """``kind(*args, **kwargs)``, or the shared no-op handle if making it failed: a scope or
+    unit that cannot be built never raises into the host."""
+    try:
+        return kind(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        guard.suppressed(where, exc)
+        return NOOP
