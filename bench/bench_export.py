@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
@@ -186,11 +185,6 @@ def worker(name: str, endpoint: str) -> None:
 
 
 # ------------------------------------------------------------------ parent side
-def _counts(receiver: str) -> dict[str, Any]:
-    with urllib.request.urlopen(f"{receiver}/counts", timeout=10) as resp:
-        return json.loads(resp.read())
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=1000, help="calls per round (keep within the 2048 queue)")
@@ -231,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(json.loads(proc.stdout.readline()))
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
         time.sleep(1.0)
-        counts = _counts(endpoint)
+        from vibes_observe.clients._http import get_json  # the parent only: workers run in peers' venvs
+        counts = get_json("bench receiver", endpoint, "/counts")
     finally:
         for proc in workers.values():
             proc.kill()

@@ -23,12 +23,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
 
+from vibes_observe.clients._http import get_json
+from vibes_observe.clients.errors import BackendError
 from vibes_sdk import names
 from vibes_stack import binaries
 
@@ -95,11 +96,6 @@ def _rules_copy(dest: Path, interval: str) -> dict[str, str]:
     return production
 
 
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        return json.loads(resp.read())
-
-
 def measure(prometheus: str, size: int, port: int, evaluations: int) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="vibes-bench-rules-"))
     expo = Exposition()
@@ -121,8 +117,9 @@ def measure(prometheus: str, size: int, port: int, evaluations: int) -> dict[str
         while time.monotonic() < deadline:
             time.sleep(2)
             try:
-                groups = _get(f"http://127.0.0.1:{port}/api/v1/rules?type=record")["data"]["groups"]
-            except OSError:
+                groups = get_json("prometheus", f"http://127.0.0.1:{port}", "/api/v1/rules",
+                                  params={"type": "record"}, timeout=30)["data"]["groups"]
+            except BackendError:  # still starting
                 continue
             for g in groups:
                 if g.get("lastEvaluation", "").startswith("0001"):

@@ -22,19 +22,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, Callable
 
 from vibes_stack import config as stack_config
+from vibes_observe.alerting import defaults
+from vibes_observe.clients._http import get_json
 from vibes_stack import binaries, deploy, paths, supervisor
 
+# the collector's own counter, named where the alert rules and dashboards take it from
+COLLECTOR_ACCEPTED_SPANS = (defaults.COLLECTOR_ACCEPTED.format(signal="spans")
+                            + f'{{job="{defaults.COLLECTOR_JOB}"}}')
 
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        return json.loads(resp.read())
+
+def _query(url: Callable[[str], str], component: str, path: str, **params: Any) -> Any:
+    return get_json(component, url(component), path, params=params)
 
 
 def _rss_mib(pid: int | None) -> float | None:
@@ -79,8 +82,8 @@ def _log_probe(ports: dict[str, int]) -> Callable[[str], bool]:
 
 
 def _prom_sum(url: Callable[[str], str], expr: str) -> float:
-    q = f"{url('prometheus')}/api/v1/query?" + urllib.parse.urlencode({"query": f"sum({expr}) or vector(0)"})
-    return float(_get(q)["data"]["result"][0]["value"][1])
+    found = _query(url, "prometheus", "/api/v1/query", query=f"sum({expr}) or vector(0)")
+    return float(found["data"]["result"][0]["value"][1])
 
 
 def _telemetrygen_ramp(url: Callable[[str], str], rates: str, seconds: float, state: paths.StateLayout,
@@ -91,7 +94,7 @@ def _telemetrygen_ramp(url: Callable[[str], str], rates: str, seconds: float, st
     if not tool:
         tool = str(binaries.go_install("telemetrygen"))
     stored = 'otelcol_exporter_sent_spans_total{job="jaeger"}'
-    accepted = 'otelcol_receiver_accepted_spans_total{job!="jaeger"}'
+    accepted = COLLECTOR_ACCEPTED_SPANS
     rows = []
     for traces_per_s in (int(r) for r in rates.split(",")):
         traces = int(traces_per_s * seconds)
@@ -159,13 +162,11 @@ def main(argv: list[str] | None = None) -> int:
             with vibes.llm_call(model=f"fresh-{marker}", provider="bench") as call:
                 call.record_usage(1, 1)
             log.warning("fresh %s", marker, marker=marker)
-            q_trace = f"{url('jaeger_query')}/api/traces?" + urllib.parse.urlencode(
-                {"service": "bench-stack", "tags": json.dumps({"gen_ai.request.model": f"fresh-{marker}"}),
-                 "lookback": "1h", "limit": 5})
-            q_metric = f"{url('prometheus')}/api/v1/query?" + urllib.parse.urlencode(
-                {"query": f'vibes_llm_tokens_total{{gen_ai_request_model="fresh-{marker}"}}'})
-            checks = {"trace": lambda: bool(_get(q_trace)["data"]),
-                      "metric": lambda: bool(_get(q_metric)["data"]["result"]),
+            tags = json.dumps({"gen_ai.request.model": f"fresh-{marker}"})
+            metric = f'vibes_llm_tokens_total{{gen_ai_request_model="fresh-{marker}"}}'
+            checks = {"trace": lambda: bool(_query(url, "jaeger_query", "/api/traces", service="bench-stack",
+                                                   tags=tags, lookback="1h", limit=5)["data"]),
+                      "metric": lambda: bool(_query(url, "prometheus", "/api/v1/query", query=metric)["data"]["result"]),
                       "log": lambda: log_found(marker)}
             while checks and time.monotonic() - t_emit < 30:  # all three from the same emit
                 for kind, check in list(checks.items()):
@@ -189,11 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         vibes.flush(30)
         result["loaded_rss_mib"] = _footprint(state, components)
         vibes.shutdown(10)
-        q = f"{url('prometheus')}/api/v1/query?" + urllib.parse.urlencode(
-            {"query": 'sum(otelcol_receiver_accepted_spans_total{job!="jaeger"})'})
         result["ingest_sdk"] = {"sdk_spans_sent": sent, "seconds": round(push_s, 1),
-                            "spans_per_s": round(sent / push_s), "collector_accepted_spans":
-                            (_get(q)["data"]["result"] or [{"value": [0, "0"]}])[0]["value"][1]}
+                                "spans_per_s": round(sent / push_s), "collector_accepted_spans":
+                                int(_prom_sum(url, COLLECTOR_ACCEPTED_SPANS))}
     finally:
         deploy.apply(prep, "down")
         shutil.rmtree(state_dir, ignore_errors=True)
