@@ -105,7 +105,7 @@ CONTEXT_ATTRIBUTES = {
     "cost_center": VIBES_COST_CENTER,
 }
 
-# Attributes that must never become metric labels (unbounded cardinality, BRIEF §3).
+# Attributes that must never become metric labels (unbounded cardinality).
 HIGH_CARDINALITY_ATTRIBUTES = frozenset(
     {VIBES_SESSION_ID, VIBES_USER_ID, GEN_AI_AGENT_ID, GEN_AI_RESPONSE_ID,
      GEN_AI_TOOL_CALL_ID, VIBES_SWARM_ID}
@@ -121,7 +121,7 @@ LONG_DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 1440
 
 Kind = Literal["counter", "updown_counter", "histogram", "gauge"]
 
-# Bounded label sets (BRIEF §3). `service` comes from the resource (Prometheus `job`).
+# Bounded label sets. `service` comes from the resource (Prometheus `job`).
 MODEL_LABELS = (GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL,
                 GEN_AI_AGENT_NAME, VIBES_COST_CENTER)
 
@@ -303,7 +303,7 @@ VIBES_TASK_TOOL_CALLS = "vibes.task.tool_calls"
 __all__ += ["VIBES_TASK_INFERENCE_CALLS", "VIBES_TASK_TOOL_CALLS"]
 
 # --- session summary event (one OTLP log record per closed session; per-session and
-# per-user cost come from these logs, never from metric labels — BRIEF §3)
+# per-user cost come from these logs, never from metric labels)
 #: ``event.name`` of the record emitted when a ``session(...)`` closes.
 VIBES_EVENT_SESSION_SUMMARY = "vibes.session.summary"
 #: Summary attributes besides the context, cost (VIBES_COST_USD) and token usage keys.
@@ -330,7 +330,7 @@ PROCESS_PID = "process.pid"
 SERVICE_INSTANCE_ID = "service.instance.id"
 __all__ += ["MAX_TOKENS_PER_VALUE", "REDACTION_PATTERNS", "PROCESS_PID", "SERVICE_INSTANCE_ID"]
 
-# --- who priced a figure, and from which table (issue 8: pricing in the collector)
+# --- who priced a figure, and from which table (the SDK, or the collector for spans it prices)
 #: ``sdk`` (vibes_sdk priced the span and counted it) or ``collector`` (the collector's
 #: generated pricing config priced a span no vibes_sdk had seen).
 VIBES_COST_SOURCE = "vibes.cost.source"

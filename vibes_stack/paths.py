@@ -9,7 +9,6 @@ STACK_DIR = REPO_ROOT / "stack"
 TEMPLATES_DIR = STACK_DIR / "templates"
 GROUP_DATA_FILE = STACK_DIR / "group_data" / "all.py"
 VERSIONS_FILE = STACK_DIR / "versions.yaml"
-EXAMPLE_CONFIG = STACK_DIR / "stack.example.yaml"
 USER_CONFIG = STACK_DIR / "stack.yaml"
 PROVISIONING_DIR = REPO_ROOT / "provisioning"
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
@@ -57,5 +56,3 @@ class StateLayout:
     def component_log(self, component: str) -> Path:
         return self.logs / f"{component}.log"
 
-    def pid_file(self, component: str) -> Path:
-        return self.run / f"{component}.pid"

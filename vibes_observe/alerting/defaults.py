@@ -104,7 +104,6 @@ TOOL_ERROR_RATIO = "vibes:tool_errors:ratio_rate5m"
 RATE_WINDOW = "5m"
 
 PERIODS = ("day", "week", "month")
-PERIOD_SECONDS_MAX = {"day": 86400, "week": 7 * 86400, "month": 31 * 86400}
 
 #: Ledger step: how often exact increments are recorded (a rule-group interval).
 LEDGER_INTERVAL = "1m"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 LOGGER = logging.getLogger("vibes_sdk")
 _seen: set[str] = set()
@@ -54,20 +52,6 @@ def count_drop(signal: str, reason: str, n: int = 1) -> None:
             hook(signal, reason, n)
         except Exception:  # noqa: BLE001
             pass
-
-
-def guarded(where: str, default: Any = None, signal: str = "sdk") -> Callable[[F], F]:
-    """Decorator: any exception becomes `default` plus one log line."""
-    def deco(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
-                suppressed(where, exc, signal)
-                return default
-        return wrapper  # type: ignore[return-value]
-    return deco
 
 
 def reset_after_fork() -> None:

@@ -107,73 +107,91 @@ def usage_from_attributes(attrs: Any) -> Any:
     ), names.MAX_TOKENS_PER_VALUE)
 
 
-def _set_ended_attribute(span: ReadableSpan, key: str, value: Any) -> None:
-    """An ended span's attributes are frozen; the cost is only known at end, so thaw once.
-
-    Runs before the batch processor queues the span (this processor is added first).
-    """
-    attrs = getattr(span, "_attributes", None)
-    if attrs is None or not hasattr(attrs, "_immutable"):
-        return
-    attrs._immutable = False
-    try:
-        attrs[key] = value
-    finally:
-        attrs._immutable = True
+def with_attributes(span: ReadableSpan, extra: dict[str, Any]) -> ReadableSpan:
+    """A copy of an ended span with ``extra`` attributes (public constructor: ended spans are frozen)."""
+    return ReadableSpan(
+        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+        attributes={**(span.attributes or {}), **extra}, events=span.events, links=span.links,
+        kind=span.kind, status=span.status, start_time=span.start_time, end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope)
 
 
 class ForeignGenAiCost(ContextStamper):
-    """ContextStamper's on_start plus the foreign-span accounting on_end (one processor, one dispatch)."""
+    """ContextStamper's on_start plus the foreign-span accounting on_end, in front of ``downstream``.
 
-    def __init__(self, runtime: Any) -> None:
+    A foreign span's cost is known only once it has ended, when its attributes are frozen (the
+    SDK's ending hook runs after the freeze too), so the processors and exporters behind this one
+    receive a copy that carries the cost attributes; nothing else of the span changes.
+    """
+
+    def __init__(self, runtime: Any, downstream: SpanProcessor) -> None:
         super().__init__()
         self._rt = runtime
         self._llm_var = current.LLM
+        self._downstream = downstream
+
+    def on_start(self, span: Span, parent_context: Optional[Context] = None) -> None:
+        super().on_start(span, parent_context)
+        self._downstream.on_start(span, parent_context=parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
+        self._downstream.on_end(self._priced(span))
+
+    def _priced(self, span: ReadableSpan) -> ReadableSpan:
+        """``span``, or its copy with the cost attributes when it is a sampled foreign inference span."""
+        stamps: dict[str, Any] = {}
         try:
             scope = span.instrumentation_scope
             if scope is not None and scope.name == SDK_SCOPE:
-                return
+                return span
             attrs = span.attributes or {}
             op = attrs.get(names.GEN_AI_OPERATION_NAME)
             if op not in names.INFERENCE_OPERATIONS:
-                return
+                return span
             usage = usage_from_attributes(attrs)
             sampled = span.context is not None and span.context.trace_flags.sampled
             if sampled:  # counted here: the collector must not price it again
-                _set_ended_attribute(span, names.VIBES_COST_SOURCE, names.COST_SOURCE_SDK)
+                stamps[names.VIBES_COST_SOURCE] = names.COST_SOURCE_SDK
             outer = self._llm_var.get()
             if outer is not None:
                 # Inside a vibes llm_call: that call is the unit of record. It adopts this
                 # usage if the caller records none, so the call is counted exactly once.
                 outer._adopt_foreign(usage, attrs)
-                return
-            model = attrs.get(names.GEN_AI_REQUEST_MODEL) or attrs.get(names.GEN_AI_RESPONSE_MODEL)
-            provider = attrs.get(names.GEN_AI_PROVIDER_NAME) or attrs.get(names.GEN_AI_SYSTEM)
-            cost = self._rt.account(
-                operation=str(op), provider=provider, model=model, usage=usage,
-                agent_name=attrs.get(names.GEN_AI_AGENT_NAME),
-                cost_center=attrs.get(names.VIBES_COST_CENTER),
-                session_id=attrs.get(names.VIBES_SESSION_ID),
-                price_model=attrs.get(names.GEN_AI_RESPONSE_MODEL) or model)
-            if sampled:
-                if cost is None:
-                    _set_ended_attribute(span, names.VIBES_COST_UNPRICED, True)
-                else:
-                    _set_ended_attribute(span, names.VIBES_COST_USD, cost)
-                    _set_ended_attribute(span, names.VIBES_COST_PRICE_TABLE, self._rt.prices.version)
-                    if names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS not in attrs:
-                        price = self._rt.prices.lookup(attrs.get(names.GEN_AI_RESPONSE_MODEL) or model)
-                        if price is not None and price.discounts_cache_reads:
-                            # the instrumentation sent no cached-token count (openai-v2 2.4b0
-                            # never does): nothing is assumed cached, the cost is an upper bound
-                            _set_ended_attribute(span, names.VIBES_COST_UPPER_BOUND, True)
+            elif sampled:
+                stamps.update(self._account(attrs, str(op), usage))
+            else:
+                self._account(attrs, str(op), usage)
         except Exception as exc:  # noqa: BLE001
             guard.suppressed("ForeignGenAiCost.on_end", exc, "metrics")
+        try:
+            return with_attributes(span, stamps) if stamps else span
+        except Exception as exc:  # noqa: BLE001  # a span the copy cannot take still goes out as it was
+            guard.suppressed("ForeignGenAiCost.copy", exc, "traces")
+            return span
+
+    def _account(self, attrs: Any, op: str, usage: Usage) -> dict[str, Any]:
+        """Feed the token/cost counters; the attributes that say how the span was priced."""
+        model = attrs.get(names.GEN_AI_REQUEST_MODEL) or attrs.get(names.GEN_AI_RESPONSE_MODEL)
+        provider = attrs.get(names.GEN_AI_PROVIDER_NAME) or attrs.get(names.GEN_AI_SYSTEM)
+        cost = self._rt.account(
+            operation=op, provider=provider, model=model, usage=usage,
+            agent_name=attrs.get(names.GEN_AI_AGENT_NAME),
+            cost_center=attrs.get(names.VIBES_COST_CENTER),
+            session_id=attrs.get(names.VIBES_SESSION_ID),
+            price_model=attrs.get(names.GEN_AI_RESPONSE_MODEL) or model)
+        if cost is None:
+            return {names.VIBES_COST_UNPRICED: True}
+        stamps = {names.VIBES_COST_USD: cost, names.VIBES_COST_PRICE_TABLE: self._rt.prices.version}
+        if names.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS not in attrs:
+            price = self._rt.prices.lookup(attrs.get(names.GEN_AI_RESPONSE_MODEL) or model)
+            if price is not None and price.discounts_cache_reads:
+                # the instrumentation sent no cached-token count (openai-v2 2.4b0 never
+                # does): nothing is assumed cached, the cost is an upper bound
+                stamps[names.VIBES_COST_UPPER_BOUND] = True
+        return stamps
 
     def shutdown(self) -> None:
-        pass
+        self._downstream.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+        return self._downstream.force_flush(timeout_millis)

@@ -17,8 +17,6 @@ import time
 import uuid
 from typing import Any, Iterable, Mapping
 
-from opentelemetry import _logs as otel_logs
-from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace as otel_trace
 from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
@@ -30,7 +28,7 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanLimits, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, SpanProcessor, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
@@ -39,10 +37,10 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     TraceIdRatioBased,
 )
-from opentelemetry.util._once import Once
 
 from vibes_sdk import names
 from vibes_sdk._internal import autoinstrument, guard, sanitize
+from vibes_sdk._internal import globals as otel_globals
 from vibes_sdk._internal.bounds import BoundedLogProcessor, BoundedSpanProcessor, QueueBudget
 from vibes_sdk._internal.guarded_meter import GuardedMeterProvider
 from vibes_sdk._internal.exporters import (
@@ -85,22 +83,6 @@ def _sampler(cfg: ObserveConfig) -> Sampler:
     root: Sampler = {"always_on": ALWAYS_ON, "always_off": ALWAYS_OFF}.get(
         cfg.sampler.removeprefix("parentbased_"), None) or TraceIdRatioBased(cfg.sampler_arg)
     return GenAiAwareSampler(ParentBased(root) if cfg.sampler.startswith("parentbased_") else root)
-
-
-def _set_global_providers(tp: Any, mp: Any, lp: Any) -> None:
-    """Install as the OTel globals so foreign instrumentations use our pipelines.
-
-    The OTel API allows one set per process; a re-init after shutdown (tests, notebooks)
-    resets the once-guards so the new providers take over.
-    """
-    otel_trace._TRACER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
-    otel_trace.set_tracer_provider(tp)
-    from opentelemetry.metrics import _internal as metrics_internal
-    metrics_internal._METER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
-    otel_metrics.set_meter_provider(mp)
-    from opentelemetry._logs import _internal as logs_internal
-    logs_internal._LOGGER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
-    otel_logs.set_logger_provider(lp)
 
 
 class Runtime:
@@ -158,9 +140,11 @@ class Runtime:
             resource=resource, sampler=_sampler(cfg),
             span_limits=SpanLimits(max_attribute_length=cfg.max_attribute_length),
             shutdown_on_exit=False)
-        self.tracer_provider.add_span_processor(ForeignGenAiCost(self))  # stamps context + prices foreign spans
+        # every other processor sits behind the one that stamps context and prices foreign spans
+        downstream = SynchronousMultiSpanProcessor()
+        self.tracer_provider.add_span_processor(ForeignGenAiCost(self, downstream))
         for proc in span_processors:
-            self.tracer_provider.add_span_processor(proc)
+            downstream.add_span_processor(proc)
         span_exporters = []
         if "otlp" in cfg.traces_exporter:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -178,7 +162,7 @@ class Runtime:
                                      schedule_delay_millis=cfg.flush_interval * 1000,
                                      max_export_batch_size=min(512, cfg.max_queue_size))
             count_queue_drops(bsp, "traces")
-            self.tracer_provider.add_span_processor(BoundedSpanProcessor(bsp, budget))
+            downstream.add_span_processor(BoundedSpanProcessor(bsp, budget))
             self.budgets.append(budget)
             self.exporters.append(counting)
         self.tracer = self.tracer_provider.get_tracer(SDK_SCOPE)
@@ -223,7 +207,7 @@ class Runtime:
             root.addHandler(handler)
 
         if set_globals:
-            _set_global_providers(self.tracer_provider, self.meter_provider, self.logger_provider)
+            otel_globals.use(self.tracer_provider, self.meter_provider, self.logger_provider)
         self._system_metrics = None
         if cfg.system_metrics:
             try:
@@ -414,6 +398,7 @@ def stop(timeout: float | None = None) -> bool:
             _CLOSED.clear()
     if state is None:
         return True
+    otel_globals.release(state.tracer_provider)
     try:
         return state.close(state.config.shutdown_timeout if timeout is None else timeout)
     finally:

@@ -1,4 +1,4 @@
-"""The SDK's promises held against a hostile host: each finding of issue 7 in turn.
+"""The SDK's promises held against a hostile host: one hostile behaviour at a time.
 
 Every test exports OTLP to a live local receiver (``OtlpSink``, decoding protobuf like a
 collector) and checks what ARRIVED, not what the SDK meant to send.

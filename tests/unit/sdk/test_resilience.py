@@ -71,7 +71,9 @@ def test_collector_slow(sdk_factory):
         assert dropped(sdk, "traces", "queue_full") > 0  # bounded queue: oldest dropped, counted
         t0 = time.monotonic()
         finished = vibes.shutdown(1.0)
-        assert time.monotonic() - t0 < 2.0  # shutdown honours its timeout
+        # the held export never answers before release: returning at all proves the timeout was
+        # honoured; the margin is for a loaded machine, not a speed claim
+        assert time.monotonic() - t0 < 10.0
         assert finished is False
         release.set()
 
