@@ -71,9 +71,10 @@ cluster-deps: venv ## apt-install sshd, nft, ip/tc when missing (root)
 test-cluster: venv cluster-deps ## the namespace-host tests (tests/cluster)
 	$(PY) -m pytest tests/cluster -q -ra
 
+# tests/cluster (root, namespace hosts) runs apart: make test-cluster
 test: venv node-deps zipkin-server check-generated ## everything CI runs (native binaries resolved/built first, with progress)
 	$(PY) -m vibes_stack binaries
-	$(PY) -m pytest tests -q -ra --ignore=tests/cluster  # root-only multi-host tests: `make test-cluster`
+	$(PY) -m pytest tests -q -ra --ignore=tests/cluster
 
 demo: venv ## send a demo agent workload to the running stack
 	$(PY) -m vibes_sdk.demo

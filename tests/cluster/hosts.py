@@ -31,6 +31,7 @@ STATE_ROOT = Path("/tmp/vibes-cluster")  # per-host deploy state roots (hosts sh
 ETC_NETNS = Path("/etc/netns")
 FIRST_HOST_INDEX = 10  # hosts get .10, .11, ...; .1 is the bridge
 SSHD_READY_TIMEOUT = 20.0
+HOST_IFNAME = "eth0"  # the host's end of its veth, inside its namespace
 
 DEFAULT_GROUPS: Mapping[str, Sequence[str]] = MappingProxyType({
     "agents": ("a1", "a2", "a3"),
@@ -96,9 +97,6 @@ class Host:
     sshd: sshd.SshdFiles
 
 
-HOST_IFNAME = "eth0"
-
-
 class Cluster:
     """The hosts of one LabSpec, up between __enter__ and __exit__."""
 
@@ -136,7 +134,10 @@ class Cluster:
 
     # --- running things in a host
     def run(self, host: Host, argv: list[str], *, input: str | None = None, timeout: float = 30) -> str:
-        """Run ``argv`` inside ``host`` (its netns and /etc files); its stdout, or ClusterError."""
+        """Run ``argv`` inside ``host``'s netns (with its /etc files); its stdout, or ClusterError.
+
+        As root from outside: the UTS name stays the machine's; sessions over SSH see the host's.
+        """
         return run(in_netns(host.netns, argv), input=input, timeout=timeout)
 
     def spawn(self, host: Host, argv: list[str], *, log: Path) -> subprocess.Popen:
@@ -269,8 +270,8 @@ def remove_everything(spec: LabSpec) -> None:
             if spec.owns_netns(etc.name):
                 attempt(str(etc), lambda etc=etc: shutil.rmtree(etc))
     for directory in (spec.control_dir, spec.state_root):
-        attempt(str(directory), lambda directory=directory: shutil.rmtree(directory, ignore_errors=False)
-                if directory.exists() else None)
+        if directory.exists():
+            attempt(str(directory), lambda directory=directory: shutil.rmtree(directory))
     if errors:
         raise ClusterError("teardown incomplete:\n  " + "\n  ".join(errors))
 
