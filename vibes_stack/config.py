@@ -198,7 +198,7 @@ def target_kind(target: Any, key: str, signal: str) -> str:
     if kind == "zipkin":
         raise StackConfigError(
             f"{key}: export target 'zipkin' is not available: the zipkin exporter is not served by the "
-            "Go module proxy at collector v0.155.0, so our collector build cannot include it; "
+            "Go module proxy at our collector version, so our collector build cannot include it; "
             "send traces to Jaeger (which also reads Zipkin) or to any OTLP endpoint instead")
     for field in fields:
         if field not in _TARGET_KEYS[kind]:

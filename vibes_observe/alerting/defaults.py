@@ -47,7 +47,7 @@ SESSION_EVENTS = n.SESSION_EVENTS.prom
 SESSION_DURATION_BUCKET = n.SESSION_DURATION.prom_bucket
 
 # ------------------------------------------------ collector self-metric names
-# Checked against /tmp/vbuild/col/_build/otelcol-vibes v0.155.0 with the
+# Checked against our collector build (stack/collector/builder-config.yaml) with the
 # `service.telemetry.metrics.readers[].pull.exporter.prometheus` reader the stack
 # renders: counters carry NO `_total` suffix there.
 COLLECTOR_JOB = "otel-collector"
