@@ -27,7 +27,7 @@ from conftest import http_json, poll, live_sdk_settings
 import vibes_sdk as vibes
 from vibes_observe import datasources
 from vibes_observe.alerting import defaults as d
-from vibes_observe.alerting import promql
+from vibes_observe.durations import seconds as duration_seconds
 from vibes_observe.dashboards import DASHBOARDS, render
 
 A, B, U = "vt-dash-a", "vt-dash-b", "vt-dash-unpriced"
@@ -365,7 +365,7 @@ def panel_results(stack, service: str, at: float, failures: list[str]):
                     continue
                 key = (slug, panel["title"], target["refId"])
                 expr = substitute(target["expr"], service)
-                step_s = promql.duration_seconds(target.get("interval") or "0s")
+                step_s = duration_seconds(target.get("interval") or "0s", allow_zero=True)
                 try:
                     result = (_grafana_range_sum(stack, expr, int(step_s), at) if step_s >= 3600
                               else query(expr, at))

@@ -134,8 +134,8 @@ def channel_manifest(cfg: AlertingConfig) -> str:
 def build(cfg: AlertingConfig, *, receiver_url: str) -> dict[str, Any]:
     receivers: list[dict[str, Any]] = [{"name": NULL_RECEIVER}]
     wd: dict[str, Any] = {"name": WATCHDOG_RECEIVER}
-    if cfg.watchdog:
-        wd["webhook_configs"] = [{"url": _secret("alerting.watchdog", cfg.watchdog, "url"),
+    if cfg.watchdog.sources():
+        wd["webhook_configs"] = [{"url": _secret("alerting.watchdog", cfg.watchdog.sources(), "url"),
                                   "send_resolved": False}]
     receivers.append(wd)
     routes: list[dict[str, Any]] = [{

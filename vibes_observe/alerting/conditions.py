@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vibes_observe.alerting import promql
+from vibes_observe.queries import promql
 
 
 def _num(value: float) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vibes_observe import durations
 from vibes_observe.alerting import defaults as d
-from vibes_observe.alerting import promql
+from vibes_observe.queries import promql
 from vibes_observe.alerting.conditions import ErrorRate
-from vibes_observe.clients.promql import window_increase
+from vibes_observe.queries.measures import window_increase
 from vibes_sdk import names as n
 
 #: Scope flag (``--model``) → Prometheus label.
@@ -47,7 +48,7 @@ class Quantity:
         labels = self.labels(scope)
         sel = promql.matchers(**labels)
         if self.kind == "counter":  # exact growth: a series born inside the window counts from 0
-            seconds = int(promql.duration_seconds(window))
+            seconds = int(durations.seconds(window))
             return f"(sum({window_increase(self.metric, seconds, sel)}) or vector(0))"
         if self.kind == "gauge":
             return f"(sum({self.metric}{sel}) or vector(0))"

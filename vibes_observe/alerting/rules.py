@@ -7,8 +7,9 @@ from typing import Any
 
 import yaml
 
+from vibes_observe import durations
 from vibes_observe.alerting import defaults as d
-from vibes_observe.alerting import promql
+from vibes_observe.queries import promql
 from vibes_observe.alerting.conditions import CostExceeds, ErrorRate, MetricAbove, MetricBelow, RateOfChange
 from vibes_observe.alerting.config import AlertingConfig, Budget
 
@@ -40,6 +41,11 @@ class Alert:
 
 
 # ------------------------------------------------------------------ recording
+def whole_seconds(duration: str) -> int:
+    """A rule window in seconds, as PromQL arithmetic writes it."""
+    return int(durations.seconds(duration))
+
+
 def ledger_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
     step = cfg.ledger_interval
     sources = (
@@ -74,7 +80,7 @@ def collector_ledger_sources():
 
 
 def cost_period_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
-    fine = min(promql_seconds(cfg.ledger_interval), 60)
+    fine = min(whole_seconds(cfg.ledger_interval), 60)
     return [{"record": promql.cost_period_metric(p),
              "expr": promql.period_total(d.LEDGER_COST, p, d.MODEL_KEYS, fine)} for p in d.PERIODS]
 
@@ -96,13 +102,9 @@ def budget_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
         for window in (fc["short_window"], fc["long_window"]):
             rules.append({"record": d.BUDGET_BURN.format(window=window),
                           "expr": f"(sum(sum_over_time({d.LEDGER_COST}{scope}[{window}])) or vector(0))"
-                                  f" / {promql_seconds(window)}",
+                                  f" / {whole_seconds(window)}",
                           "labels": labels})
     return rules
-
-
-def promql_seconds(duration: str) -> int:
-    return int(promql.duration_seconds(duration))
 
 
 def shared_rate_rules() -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -12,10 +11,8 @@ from typing import Any
 import click
 from rich.console import Console
 
+from vibes_observe import durations
 from vibes_observe.clients import Endpoints
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 # Piped output is not cut to 80 columns: tables and trees keep their full text.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 240)
@@ -30,11 +27,18 @@ def endpoints(ctx: click.Context | None = None) -> Endpoints:
 
 def parse_duration(text: str, option: str = "duration") -> float:
     """``90s``, ``15m``, ``2h``, ``7d``, ``1w`` → seconds; else a BadParameter naming the option."""
-    match = _DURATION.match(text or "")
-    if not match:
-        raise click.BadParameter(f"{text!r} is not a duration like 30s, 15m, 2h, 7d",
-                                 param_hint=option)
-    return float(match.group(1)) * _UNIT_S[match.group(2)]
+    try:
+        return float(durations.seconds(text.strip() if isinstance(text, str) else text))
+    except durations.DurationError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _is_duration(text: str) -> bool:
+    try:
+        durations.seconds(text.strip())
+    except durations.DurationError:
+        return False
+    return True
 
 
 def parse_time(text: str, option: str = "time", now: float | None = None) -> float:
@@ -42,7 +46,7 @@ def parse_time(text: str, option: str = "time", now: float | None = None) -> flo
     now = time.time() if now is None else now
     if text == "now":
         return now
-    if _DURATION.match(text):
+    if _is_duration(text):
         return now - parse_duration(text, option)
     try:
         parsed = datetime.fromisoformat(text)

@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from vibes_observe.clients import promql as q
+from vibes_observe.queries import measures as q
 from vibes_observe.clients.prometheus import PrometheusClient
 from vibes_observe.commands._common import (console, emit_json, endpoints, fmt_int,
                                             fmt_seconds, fmt_time, fmt_usd, json_option,

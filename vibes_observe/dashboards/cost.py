@@ -13,8 +13,8 @@ from grafana_foundation_sdk.models.dashboard import DataTransformerConfig, Dynam
 from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
-from vibes_observe.alerting import promql
-from vibes_observe.clients.promql import unpriced_tokens
+from vibes_observe.queries import promql
+from vibes_observe.queries.measures import unpriced_tokens
 from vibes_observe.dashboards._build import (
     COUNT, JAEGER, MODEL_SEL, PERCENT, USD, JaegerQuery, bar_panel, dashboard, loki_cost_table, prom, sel,
     stat_panel, table_panel, timeseries_panel,

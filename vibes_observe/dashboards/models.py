@@ -5,7 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 
 from vibes_observe.alerting import defaults as d
-from vibes_observe.alerting import promql
+from vibes_observe.queries import promql
 from vibes_observe.dashboards._build import (
     COUNT, MODEL_SEL, NOT_EMPTY, PERCENT, SECONDS, STEP, TOKENS, bar_panel, eq, dashboard, prom, sel, step_query,
     timeseries_panel,

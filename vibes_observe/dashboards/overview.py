@@ -7,7 +7,7 @@ from grafana_foundation_sdk.builders import dashboard as db
 from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
-from vibes_observe.alerting import promql
+from vibes_observe.queries import promql
 from vibes_observe.dashboards._build import (
     COUNT, MODEL_SEL, NOT_EMPTY, PERCENT, SECONDS, STEP, TASK_SEL, TOKENS, TOOL_SEL, USD, bar_panel, dashboard, prom,
     sel, stat_panel, step_query, timeseries_panel,

@@ -8,7 +8,7 @@ from grafana_foundation_sdk.builders import logs
 from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
-from vibes_observe.alerting import promql
+from vibes_observe.queries import promql
 from vibes_observe.dashboards._build import (
     COUNT, JAEGER, LOKI, SECONDS, STEP, JaegerQuery, step_query, dashboard, log_link, logql, loki_cost_table, prom, sel, stat_panel, table_panel,
     timeseries_panel, trace_link,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vibes_observe.clients import BackendError, Endpoints
-from vibes_observe.clients import promql as q
+from vibes_observe.queries import measures as q
 from vibes_sdk import names as n
 
 #: key → (window seconds, chart bucket seconds)

@@ -1,6 +1,6 @@
 """PromQL built by the CLI: names come from vibes_sdk.names, filters are quoted safely."""
 
-from vibes_observe.clients import promql as q
+from vibes_observe.queries import measures as q
 from vibes_sdk import names as n
 
 

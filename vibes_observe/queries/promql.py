@@ -1,4 +1,4 @@
-"""PromQL builders shared by the rules and the dashboards.
+"""PromQL primitives every query is built from: the rules, the dashboards and the CLI.
 
 The counting choices (documented in docs/alerting.md, "How cost is counted"):
 
@@ -17,8 +17,6 @@ The counting choices (documented in docs/alerting.md, "How cost is counted"):
 
 from __future__ import annotations
 
-import re
-
 from vibes_observe.alerting import defaults
 
 #: How far back the ledger looks for a series' previous value. A series silent for
@@ -27,14 +25,6 @@ LEDGER_LOOKBACK = "1h"
 
 # Evaluation time inside nested subqueries: a 1 s subquery pinned to the query end.
 _EVAL_TIME = "max_over_time(vector(time())[1s:1s] @ end())"
-
-
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-def duration_seconds(duration: str) -> float:
-    """Seconds in a Prometheus duration such as ``1h30m`` (validated by the config)."""
-    return sum(int(num) * _UNITS[unit] for num, unit in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", duration))
 
 
 def matchers(**labels: str | None) -> str:
