@@ -62,6 +62,5 @@ def load() -> Manifest:
                            "run `make up` (it writes the channels there)") from None
     except ValueError as exc:
         raise ChannelError(f"{path}: not valid JSON ({exc})") from None
-    channels = tuple(Channel.model_construct(name=c["name"], type=c["type"], severities=tuple(c["severities"]))
-                     for c in doc["channels"])  # the manifest has no secrets: not a config to validate
+    channels = tuple(Channel(c["name"], c["type"], tuple(c["severities"])) for c in doc["channels"])
     return Manifest(path, channels, tuple(doc["severities"]), doc["runbook_base_url"], doc["channel_receiver"])
