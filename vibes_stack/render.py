@@ -75,6 +75,12 @@ def go_duration(value: str, key: str) -> str:
     return f"{int(seconds // 3600)}h" if seconds % 3600 == 0 else f"{int(seconds)}s"
 
 
+def client_host(cfg: dict[str, Any]) -> str:
+    """The address clients on this machine reach the stack at (a wildcard bind is reached on loopback)."""
+    listen = cfg["bind_address"]
+    return "127.0.0.1" if listen in ("0.0.0.0", "::") else listen
+
+
 def alerting_outputs(cfg: dict[str, Any], receiver_url: str) -> tuple[dict[str, str], str, str]:
     """Rule files, Alertmanager YAML and the CLI's channel manifest from the alerting helper's public API."""
     try:
@@ -82,7 +88,8 @@ def alerting_outputs(cfg: dict[str, Any], receiver_url: str) -> tuple[dict[str, 
     except ImportError as exc:  # the alerting package is part of this repo: a broken checkout
         raise StackConfigError(f"alerting: vibes_observe.alerting cannot be imported ({exc})") from exc
     try:  # AlertingConfigError (a ValueError) names the key, e.g. alerting.channels[2].url_env
-        acfg = alerting.validate(cfg.get("alerting"))
+        acfg = alerting.validate(cfg.get("alerting"), **{f"{b}_url": f"http://{client_host(cfg)}:{cfg['ports'][b]}"
+                                                         for b in ("prometheus", "alertmanager")})
         return (alerting.render_rule_files(acfg),
                 alerting.render_alertmanager_config(acfg, receiver_url=receiver_url),
                 alerting.render_channel_manifest(acfg))
@@ -182,7 +189,7 @@ def render_native(cfg: dict[str, Any], state_dir: Path | str, binaries: dict[str
     """The native plan: one local process per component, everything on ``bind_address``."""
     st = paths.StateLayout(state_dir)
     ports, listen = cfg["ports"], cfg["bind_address"]
-    host = "127.0.0.1" if listen in ("0.0.0.0", "::") else listen
+    host = client_host(cfg)
     hosts = {"listen": listen, **{c: host for c in ("collector", "jaeger", "prometheus", "alertmanager", "loki",
                                                     "victorialogs")}}
     env = _env()

@@ -124,8 +124,9 @@ def shared_rate_rules() -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ alerts
-def _q(query: str) -> str:
-    return f"curl -sG http://127.0.0.1:9090/api/v1/query --data-urlencode 'query={query}'"
+def _q(cfg: AlertingConfig, query: str) -> str:
+    """The shell command a runbook gives to run ``query`` against the stack's Prometheus."""
+    return f"curl -sG {cfg.prometheus_url}/api/v1/query --data-urlencode 'query={query}'"
 
 
 def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
@@ -136,7 +137,7 @@ def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
         meaning=f"More than the threshold share of GenAI calls of one service and model failed "
                 f"(`{d.ERROR_TYPE}` set on `{d.REQUESTS}`) over {t['window']}.",
         impact="Agents retry, stall or give wrong answers; retries also cost money.",
-        diagnosis=(f"Which error types: `{_q(by_type)}`",
+        diagnosis=(f"Which error types: `{_q(cfg, by_type)}`",
                    "Failed calls with their traces: `vibes observe traces --errors --since 30m`",
                    "Provider status page and the agent's logs: `vibes observe logs --level error --since 30m`"),
         mitigation=("Rate limited (429): lower concurrency or move traffic to another model.",
@@ -163,8 +164,8 @@ def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
             meaning=f"The p{q * 100:g} of `{d.LATENCY_BUCKET}` over {lat['window']} is above "
                     f"{lat['warning_seconds']:g} s for one service and model.",
             impact="Users wait; agents may hit their own timeouts and retry.",
-            diagnosis=(f"Latency per model: `{_q(promql.quantile(q, d.LATENCY_BUCKET, (d.MODEL,), lat['window']))}`",
-                       f"Time to first chunk: `{_q(promql.quantile(q, d.TTFC_BUCKET, (d.MODEL,), lat['window']))}`",
+            diagnosis=(f"Latency per model: `{_q(cfg, promql.quantile(q, d.LATENCY_BUCKET, (d.MODEL,), lat['window']))}`",
+                       f"Time to first chunk: `{_q(cfg, promql.quantile(q, d.TTFC_BUCKET, (d.MODEL,), lat['window']))}`",
                        "Slowest traces: `vibes observe traces --min-duration 30s --since 1h`"),
             mitigation=("Check the provider status page.", "Lower max output tokens or switch to a faster model.",
                         "Raise alerting.thresholds.llm_latency.warning_seconds if long calls are expected."))))
@@ -178,7 +179,7 @@ def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
         Runbook(
             meaning=f"`{d.UNPRICED}` grew: calls to a model missing from the price table.",
             impact="Cost dashboards and budgets under-count: these calls are not priced at $0, they are unknown.",
-            diagnosis=(f"Which models: `{_q(unpriced)}`",
+            diagnosis=(f"Which models: `{_q(cfg, unpriced)}`",
                        "The SDK price table: `python -c 'import vibes_sdk.cost as c; print(c.__file__)'`"),
             mitigation=("Add the model's price to the SDK price table (or a price override in the SDK config).",
                         "If the name is an alias (a dated snapshot), map it to its base model."))))
@@ -201,7 +202,7 @@ def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
                   meaning=f"The share of `{d.TOOL_CALLS}` with `{d.ERROR_TYPE}` set is above "
                           f"{t['warning']:.0%} for one agent and tool.",
                   impact="Agents loop on failing tools, burn tokens and may give up on tasks.",
-                  diagnosis=(f"Error types: `{_q(promql.rate_sum(d.TOOL_CALLS, (d.TOOL, d.ERROR_TYPE), t['window'], **{d.ERROR_TYPE: '!'}))}`",
+                  diagnosis=(f"Error types: `{_q(cfg, promql.rate_sum(d.TOOL_CALLS, (d.TOOL, d.ERROR_TYPE), t['window'], **{d.ERROR_TYPE: '!'}))}`",
                              "Failing tool spans of the agent: `vibes observe traces --agent <agent> --errors --since 1h`"),
                   mitigation=("Fix or disable the failing tool; check its credentials and the API it calls.",))),
         Alert("AgentIterationRunaway", "agents", "warning", MetricAbove(over, 0).expr(), it["for"],
@@ -212,7 +213,7 @@ def agent_alerts(cfg: AlertingConfig) -> list[Alert]:
                   meaning=f"`{d.TASK_CALLS_BUCKET}` counted tasks above the {it['max_calls']}-calls bucket "
                           f"(exact counts from the `{d.LEDGER_TASK_CALLS}` ledger).",
                   impact="A looping agent burns tokens and money without finishing its task.",
-                  diagnosis=(f"Tasks over the limit per agent: `{_q(over)}`",
+                  diagnosis=(f"Tasks over the limit per agent: `{_q(cfg, over)}`",
                              "The agent's long traces: `vibes observe traces --agent <agent> --min-duration 1m --since 1h`"),
                   mitigation=("Stop the runaway agent; add an iteration cap to its loop.",
                               "Check for a tool returning the same error forever (see ToolErrorRateHigh)."))),
@@ -227,8 +228,8 @@ def cost_alerts(cfg: AlertingConfig) -> list[Alert]:
     exceeded_rb = Runbook(
         meaning="Spend in the budget's current calendar period (UTC) reached its amount.",
         impact="Money beyond the planned budget is being spent right now.",
-        diagnosis=(f"Spend per budget: `{_q(d.BUDGET_SPENT)}`",
-                   f"Today's spend by model and agent: `{_q(today_by_model)}`",
+        diagnosis=(f"Spend per budget: `{_q(cfg, d.BUDGET_SPENT)}`",
+                   f"Today's spend by model and agent: `{_q(cfg, today_by_model)}`",
                    "Costliest sessions and users (from traces): `vibes observe cost --by session --since 24h`"),
         mitigation=("Pause or throttle the agents in the budget's scope.",
                     "Move work to a cheaper model.",
@@ -238,8 +239,8 @@ def cost_alerts(cfg: AlertingConfig) -> list[Alert]:
         meaning=(f"At the burn rate of both the last {fc['long_window']} and the last {fc['short_window']}, "
                  "spend will pass the budget before its period ends (multi-window burn-rate forecast)."),
         impact="The budget will be exceeded unless spending slows down.",
-        diagnosis=(f"Spend and burn rates: `{_q(d.BUDGET_SPENT)}` and "
-                   f"`{_q(d.BUDGET_BURN.format(window=fc['short_window']))}` (USD per second)",
+        diagnosis=(f"Spend and burn rates: `{_q(cfg, d.BUDGET_SPENT)}` and "
+                   f"`{_q(cfg, d.BUDGET_BURN.format(window=fc['short_window']))}` (USD per second)",
                    "Where the spend comes from: the Vibes / Cost dashboard, or `vibes observe cost --by model --by agent`"),
         mitigation=("Slow down or pause the biggest spender.", "Raise the budget if the spend is planned."),
     )
@@ -292,7 +293,7 @@ def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
               Runbook(
                   meaning="The OTLP receiver answers errors: usually the memory limiter pushing back.",
                   impact="SDKs retry and then drop telemetry: gaps in traces, metrics and logs.",
-                  diagnosis=(f"Refused per signal: `{_q(refused)}`",
+                  diagnosis=(f"Refused per signal: `{_q(cfg, refused)}`",
                              f"Collector log: `{logs}` (look for memory_limiter)"),
                   mitigation=("Raise the collector memory limit in the stack config.",
                               "Lower SDK export volume (sampling) or fix the backend that backs up the queue."))),
@@ -303,7 +304,7 @@ def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
               Runbook(
                   meaning="An exporter gave up sending items after retries, or could not queue them.",
                   impact="Telemetry is lost for the backend behind this exporter.",
-                  diagnosis=(f"Failures per exporter: `{_q(failed)}`", "Backend health: `make status`",
+                  diagnosis=(f"Failures per exporter: `{_q(cfg, failed)}`", "Backend health: `make status`",
                              f"Collector log: `{logs}`"),
                   mitigation=("Bring the backend back (`make up`); the persistent queue replays what it still holds.",))),
         Alert("CollectorExporterQueueNearlyFull", "collector", "warning", MetricAbove(fill, tq["fill_ratio"]).expr(),
@@ -314,7 +315,7 @@ def collector_alerts(cfg: AlertingConfig) -> list[Alert]:
                   meaning=f"`{d.COLLECTOR_QUEUE_SIZE}` / `{d.COLLECTOR_QUEUE_CAPACITY}` is above "
                           f"{tq['fill_ratio']:.0%}.",
                   impact="When the queue is full new items are dropped.",
-                  diagnosis=(f"Fill per exporter: `{_q(fill)}`", "Backend health: `make status`"),
+                  diagnosis=(f"Fill per exporter: `{_q(cfg, fill)}`", "Backend health: `make status`"),
                   mitigation=("Fix the slow or down backend.", "Raise the queue size in the stack config."))),
     ]
 
@@ -334,11 +335,11 @@ def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
               Runbook(
                   meaning="Some recording or alerting rules of vibes-observe return errors.",
                   impact="Ledgers, cost totals, budgets or alerts built on the failing rule are missing or stale.",
-                  diagnosis=("Which rules and their error: `curl -s http://127.0.0.1:9090/api/v1/rules | "
+                  diagnosis=(f"Which rules and their error: `curl -s {cfg.prometheus_url}/api/v1/rules | "
                              "python -c 'import json,sys; [print(g[\"name\"], r[\"name\"], r.get(\"lastError\")) "
                              "for g in json.load(sys.stdin)[\"data\"][\"groups\"] for r in g[\"rules\"] "
                              "if r[\"health\"] == \"err\"]'`",
-                             f"Failures per group: `{_q(failing)}`"),
+                             f"Failures per group: `{_q(cfg, failing)}`"),
                   mitigation=("Two series with the same labels after aggregation (a new label on SDK metrics) is "
                               "the usual cause: fix the rule in vibes_observe/alerting and `make up`.",))),
         Alert("CostLedgerStepsMissed", "cost", "warning", MetricAbove(missed, 0).expr(), lm["for"],
@@ -349,9 +350,8 @@ def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
                   meaning=f"`{d.PROMETHEUS_RULE_MISSED}` grew for the vibes-ledger group: an evaluation took "
                           "longer than the ledger interval, so a ledger step was not recorded.",
                   impact="The increments of a skipped step are lost: totals, budgets and dashboards undercount.",
-                  diagnosis=(f"Missed steps: `{_q(missed)}`",
-                             "Evaluation time: `curl -sG http://127.0.0.1:9090/api/v1/query --data-urlencode "
-                             "'query=prometheus_rule_group_last_duration_seconds'`"),
+                  diagnosis=(f"Missed steps: `{_q(cfg, missed)}`",
+                             "Evaluation time: `" + _q(cfg, "prometheus_rule_group_last_duration_seconds") + "`"),
                   mitigation=("Give Prometheus more CPU, or raise alerting.ledger_interval (e.g. 2m).",))),
 
         Alert("TargetDown", "stack", "warning", "up == 0", t["for"], "A monitored component is down.",
@@ -359,7 +359,7 @@ def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
               Runbook(
                   meaning="A scrape target of Prometheus answered nothing (`up == 0`).",
                   impact="Its metrics are missing; if it is the collector, all SDK metrics stop too.",
-                  diagnosis=(f"Which targets: `{_q('up == 0')}`", "Component health: `make status`",
+                  diagnosis=(f"Which targets: `{_q(cfg, 'up == 0')}`", "Component health: `make status`",
                              "Its log: `make logs COMPONENT=<component>`"),
                   mitigation=("Restart it with `make up` (only changed or stopped components restart).",))),
         Alert("Watchdog", "stack", "info", "vector(1)", "0m", "The alerting pipeline is alive.",
@@ -368,18 +368,21 @@ def stack_alerts(cfg: AlertingConfig) -> list[Alert]:
                   meaning="Always firing, by design: a heartbeat for the whole alerting pipeline.",
                   impact="None while it fires. Its absence means alerts cannot reach you.",
                   diagnosis=("Is it active in Alertmanager: `amtool alert query alertname=Watchdog "
-                             "--alertmanager.url=http://127.0.0.1:9093` or `vibes observe alerts --all`",),
+                             f"--alertmanager.url={cfg.alertmanager_url}` or `vibes observe alerts --all`",),
                   mitigation=("Point alerting.watchdog.url at a dead-man's-switch service that pages when "
                               "the heartbeat stops.",))),
     ]
 
 
 CUSTOM_ANCHOR = "custom-alerts"
-_CUSTOM_RUNBOOK = Runbook(
-    meaning="An alert defined in the stack config (alerting.custom_alerts) from a condition template.",
-    impact="As described by its author in the alert's description.",
-    diagnosis=("Its expression: `curl -s http://127.0.0.1:9090/api/v1/rules | python -m json.tool`",),
-    mitigation=("Follow the team's own runbook (set runbook_url on the alert to link it here).",))
+
+
+def custom_runbook(cfg: AlertingConfig) -> Runbook:
+    return Runbook(
+        meaning="An alert defined in the stack config (alerting.custom_alerts) from a condition template.",
+        impact="As described by its author in the alert's description.",
+        diagnosis=(f"Its expression: `curl -s {cfg.prometheus_url}/api/v1/rules | python -m json.tool`",),
+        mitigation=("Follow the team's own runbook (set runbook_url on the alert to link it here).",))
 
 
 def _condition(c) -> str:
@@ -395,7 +398,7 @@ def _condition(c) -> str:
 
 def custom_alerts(cfg: AlertingConfig) -> list[Alert]:
     return [Alert(c.name, "custom", c.severity, _condition(c), c.for_, c.summary, c.description,
-                  _CUSTOM_RUNBOOK, {}, c.runbook_url) for c in cfg.custom_alerts]
+                  custom_runbook(cfg), {}, c.runbook_url) for c in cfg.custom_alerts]
 
 
 def all_alerts(cfg: AlertingConfig) -> list[Alert]:
