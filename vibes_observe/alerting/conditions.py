@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vibes_observe.queries import promql
+from vibes_observe.queries.measures import period_cost
 
 
 def _num(value: float) -> str:
@@ -88,8 +89,7 @@ class CostExceeds:
     scope: dict[str, str]
 
     def spent(self) -> str:
-        metric = promql.cost_period_metric(self.period)
-        return f"sum({metric}{promql.budget_scope(self.scope)})"
+        return period_cost(self.period, (), promql.budget_scope(self.scope))
 
     def expr(self) -> str:
         return f"{self.spent()} >= {_num(self.amount)}"

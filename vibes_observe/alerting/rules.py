@@ -12,6 +12,7 @@ from vibes_observe.alerting import defaults as d
 from vibes_observe.queries import promql
 from vibes_observe.alerting.conditions import CostExceeds, ErrorRate, MetricAbove, MetricBelow, RateOfChange
 from vibes_observe.alerting.config import AlertingConfig, Budget
+from vibes_observe.queries.measures import period_cost
 
 RECORDING_FILE = "vibes-recording.yml"
 ALERTS_FILE = "vibes-alerts.yml"
@@ -224,7 +225,7 @@ def cost_alerts(cfg: AlertingConfig) -> list[Alert]:
     out: list[Alert] = []
     fe = cfg.thresholds["budget_exceeded"]
     fc = cfg.thresholds["budget_forecast"]
-    today_by_model = f"sum by ({d.MODEL}, {d.AGENT}) ({promql.cost_period_metric('day')})"
+    today_by_model = period_cost("day", (d.MODEL, d.AGENT))
     exceeded_rb = Runbook(
         meaning="Spend in the budget's current calendar period (UTC) reached its amount.",
         impact="Money beyond the planned budget is being spent right now.",

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from vibes_observe import durations
 from vibes_observe.clients import Endpoints
+from vibes_observe.queries import report
 
 # Piped output is not cut to 80 columns: tables and trees keep their full text.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 240)
@@ -60,19 +61,11 @@ def parse_time(text: str, option: str = "time", now: float | None = None) -> flo
 
 
 def period_start(period: str, now: datetime | None = None) -> datetime | None:
-    """Start of today / this week (Monday) / this month as UTC calendar periods — the same
-    periods the budget rules and dashboards use, so every "cost today" agrees; None for all time."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "today":
-        return midnight
-    if period == "week":
-        return midnight - timedelta(days=midnight.weekday())
-    if period == "month":
-        return midnight.replace(day=1)
-    if period == "all":
-        return None
-    raise click.BadParameter(f"{period!r}: expected today, week, month or all", param_hint="--period")
+    """:func:`report.period_start`; a period it does not know is a bad ``--period``."""
+    try:
+        return report.period_start(period, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
 
 
 def fmt_time(unix_s: float) -> str:
@@ -103,6 +96,13 @@ def fmt_usd(value: float | None) -> str:
 
 def fmt_int(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
+
+
+def cost_text(cost: float | None, unpriced: float) -> str:
+    """Dollars, flagged when some usage had no price; never '$0' for unpriced-only usage."""
+    if cost is None:
+        return "[yellow]unknown (unpriced)[/]"
+    return fmt_usd(cost) + ("[yellow]+?[/]" if unpriced else "")
 
 
 def emit_json(data: Any) -> None:

@@ -9,61 +9,26 @@ a price is reported as unpriced, never as $0."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import Any
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from vibes_observe.queries import measures as q
 from vibes_observe.clients.prometheus import PrometheusClient
-from vibes_observe.commands._common import (console, emit_json, endpoints, fmt_int, fmt_usd,
-                                            json_option, parse_time, period_start)
-from vibes_observe.commands.metrics import cost_text, count
+from vibes_observe.commands._common import (console, cost_text, emit_json, endpoints, fmt_int, fmt_usd,
+                                            json_option, parse_time)
+from vibes_observe.queries import report
+from vibes_observe.queries.report import PERIODS, period_window_s
 from vibes_sdk import names as n
 
-PERIODS = ("today", "week", "month", "all")
-_ALL_TIME_S = 10 * 365 * 86400  # "all time": everything Prometheus still retains
 PROM_DIMENSIONS = ("model", "agent", "cost_center")
 TRACE_DIMENSIONS = {"session": n.VIBES_SESSION_ID, "user": n.VIBES_USER_ID}
 
 
-def period_window_s(period: str, now: datetime | None = None) -> int:
-    now = now or datetime.now(timezone.utc)
-    start = period_start(period, now)
-    return _ALL_TIME_S if start is None else max(1, int((now - start).total_seconds()))
-
-
 def prometheus_costs(prom: PrometheusClient, periods: tuple[str, ...], dims: tuple[str, ...],
                      filters: dict[str, str | None]) -> dict[str, Any]:
-    sel = q.matchers(filters)
-    now = datetime.now(timezone.utc)
-    out: dict[str, Any] = {"source": f"Prometheus {prom.url} ({n.COST.prom}, {n.UNPRICED_REQUESTS.prom})",
-                           "periods": {}}
-    def one(period: str) -> dict[str, Any]:
-        w = period_window_s(period, now)
-        entry: dict[str, Any] = {
-            "since": None if period == "all" else period_start(period, now).isoformat(),
-            "cost_usd": round(sum(s.value for s in prom.query(q.cost(w, [], sel))), 10),
-            "unpriced_requests": count(sum(s.value for s in prom.query(q.unpriced_requests(w, [], sel)))),
-            # token metrics from services nothing priced (no spans reached the collector)
-            "unpriced_tokens": count(sum(s.value for s in prom.query(q.unpriced_tokens(w, [], sel))))}
-        for dim in dims:
-            label = q.DIMENSIONS[dim]
-            rows: dict[str, dict[str, float]] = {}
-            for s in prom.query(q.cost(w, [label], sel)):
-                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0})["cost_usd"] = round(s.value, 10)
-            for s in prom.query(q.unpriced_requests(w, [label], sel)):
-                rows.setdefault(s.labels.get(label, ""), {"cost_usd": 0.0, "unpriced_requests": 0})["unpriced_requests"] = count(s.value)
-            entry[f"by_{dim}"] = dict(sorted(rows.items(), key=lambda kv: -kv[1]["cost_usd"]))
-        return entry
-
-    # periods are independent queries: ask Prometheus for them at once (start-up latency)
-    with ThreadPoolExecutor(max_workers=max(len(periods), 1)) as pool:
-        out["periods"] = dict(zip(periods, pool.map(one, periods)))
-    return out
+    return report.costs(prom, periods, dims, filters, window_s=period_window_s)
 
 
 @click.command()

@@ -9,80 +9,13 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from vibes_observe.queries import measures as q
 from vibes_observe.clients.prometheus import PrometheusClient
-from vibes_observe.commands._common import (console, emit_json, endpoints, fmt_int,
+from vibes_observe.commands._common import (console, cost_text, emit_json, endpoints, fmt_int,
                                             fmt_seconds, fmt_time, fmt_usd, json_option,
                                             parse_duration)
+from vibes_observe.queries import measures as q
+from vibes_observe.queries.report import summary
 from vibes_sdk import names as n
-
-QUANTILES = (0.5, 0.95, 0.99)
-_TOKEN_TYPES = (n.TOKEN_INPUT, n.TOKEN_OUTPUT, n.TOKEN_CACHE_READ, n.TOKEN_CACHE_CREATION,
-                n.TOKEN_REASONING)
-
-
-def count(value: float) -> float | int:
-    """Counts read back from Prometheus as floats; whole numbers print as integers."""
-    return int(value) if float(value).is_integer() else value
-
-
-def _scalar(samples) -> float:
-    return sum(s.value for s in samples)
-
-
-def _by(samples, label: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for s in samples:
-        key = s.labels.get(label, "")
-        out[key] = out.get(key, 0.0) + s.value
-    return out
-
-
-def summary(prom: PrometheusClient, window_s: int, filters: dict[str, str | None],
-            dimension: str | None = None) -> dict[str, Any]:
-    """Totals over the window; with ``dimension``, the same figures per label value."""
-    by = [q.DIMENSIONS[dimension]] if dimension else []
-    sel = q.matchers(filters)
-    requests = prom.query(q.requests(window_s, by, filters))
-    errors = prom.query(q.errors(window_s, by, filters))
-    tokens = prom.query(q.tokens(window_s, by, sel))
-    cost = prom.query(q.cost(window_s, by, sel))
-    unpriced = prom.query(q.unpriced_requests(window_s, by, sel))
-    latency = {qq: prom.query(q.latency_quantile(qq, window_s, by, filters)) for qq in QUANTILES}
-
-    def figures(pick) -> dict[str, Any]:
-        req, err = count(pick(requests)), count(pick(errors))
-        toks = {t: count(pick([s for s in tokens if s.labels.get(q.TOKEN_TYPE_LABEL) == t]))
-                for t in _TOKEN_TYPES}
-        return {"requests": req, "errors": err,
-                "error_rate": (err / req) if req else None,
-                **{f"latency_p{int(qq * 100)}_s": pick(latency[qq], mean=True) for qq in QUANTILES},
-                "tokens": {t: v for t, v in toks.items() if v},
-                # Usage (unpriced requests, or tokens) but no priced cost at all: unknown, not $0.
-                "cost_usd": None if ((pick(unpriced) or any(toks.values())) and not pick(cost))
-                else round(pick(cost), 10),
-                "unpriced_requests": count(pick(unpriced))}
-
-    if not by:
-        return figures(lambda samples, mean=False: (_scalar(samples) if samples else (None if mean else 0.0)))
-    label = by[0]
-    keys = sorted(set().union(*(_by(x, label) for x in (requests, tokens, cost, unpriced))) - {""})
-
-    def picker(key):
-        def pick(samples, mean=False):
-            vals = [s.value for s in samples if s.labels.get(label, "") == key]
-            return vals[0] if mean and vals else (None if mean else sum(vals))
-        return pick
-
-    return {key: figures(picker(key)) for key in keys}
-
-
-def cost_text(cost: float | None, unpriced: float) -> str:
-    """Dollars, flagged when some usage had no price; never '$0' for unpriced-only usage."""
-    if cost is None:
-        return "[yellow]unknown (unpriced)[/]"
-    return fmt_usd(cost) + ("[yellow]+?[/]" if unpriced else "")
-
 
 def _pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"

@@ -14,7 +14,7 @@ from vibes_sdk import names
 
 from vibes_observe.alerting import defaults as d
 from vibes_observe.queries import promql
-from vibes_observe.queries.measures import unpriced_tokens
+from vibes_observe.queries.measures import period_cost, unpriced_tokens
 from vibes_observe.dashboards._build import (
     COUNT, JAEGER, MODEL_SEL, PERCENT, USD, JaegerQuery, bar_panel, dashboard, loki_cost_table, prom, sel,
     stat_panel, table_panel, timeseries_panel,
@@ -68,11 +68,11 @@ def build() -> db.Dashboard:
                   "against budgets, and what is not priced.", time_from="now/M")
         .with_row(db.Row("Spend (calendar periods, UTC)"))
         .with_panel(stat_panel("Today", "Spend since 00:00 UTC.", USD,
-                               f"sum({promql.cost_period_metric('day')}{ms})", decimals=2))
+                               period_cost("day", (), ms), decimals=2))
         .with_panel(stat_panel("This week", "Spend since Monday 00:00 UTC.", USD,
-                               f"sum({promql.cost_period_metric('week')}{ms})", decimals=2))
+                               period_cost("week", (), ms), decimals=2))
         .with_panel(stat_panel("This month", "Spend since the 1st, 00:00 UTC.", USD,
-                               f"sum({promql.cost_period_metric('month')}{ms})", decimals=2))
+                               period_cost("month", (), ms), decimals=2))
         .with_panel(stat_panel("All time", "Spend over everything Prometheus still retains.", USD,
                                f"sum(sum_over_time({inc}{ALL_TIME}))", decimals=2))
         .with_panel(stat_panel("Time range", "Spend in the dashboard's time range.", USD,

@@ -1,4 +1,11 @@
-"""PromQL built from ``vibes_sdk.names``: no metric or label name is spelled here.
+"""The quantities every reader asks for (cost, tokens, requests, errors, latency, tool
+calls, unpriced usage), over a window or a calendar period, with filters and group-by:
+the CLI, the TUI, the dashboards and the rules take them from here. PromQL built from
+``vibes_sdk.names``: no metric or label name is spelled here.
+
+Calendar periods read the ledger's period rules (``vibes:llm_cost_usd:day`` …): the
+Cost dashboard's panels, the budgets' ``spent`` series and ``vibes observe cost`` are
+:func:`period_cost`, so every "cost today" is the same expression.
 
 Window totals use :func:`window_increase` rather than ``increase()``: each SDK process
 exports its own cumulative series (own ``instance``), often short-lived, and
@@ -9,6 +16,7 @@ from __future__ import annotations
 
 import json
 
+from vibes_observe.alerting import defaults as d
 from vibes_sdk import names as n
 
 # CLI dimension name → Prometheus label.
@@ -47,6 +55,18 @@ def sum_by(expr: str, labels: list[str] | tuple[str, ...] = ()) -> str:
 
 def cost(window_s: int, by: list[str], sel: str = "") -> str:
     return sum_by(window_increase(n.COST.prom, window_s, sel), by)
+
+
+def period_cost(period: str, by: list[str] | tuple[str, ...], sel: str = "") -> str:
+    """Cost so far in the current calendar period (``day``/``week``/``month``, UTC), from the
+    ledger's period rule: what the Cost dashboard shows and the budgets compare."""
+    return sum_by(f"{d.COST_PERIOD.format(period=period)}{sel}", list(by))
+
+
+def period_cost_or_raw(period: str, since_s: int, by: list[str], sel: str = "") -> str:
+    """:func:`period_cost`, and for the groups the ledger has not recorded yet (data that
+    arrived after its last step) the raw counters' growth since the period began."""
+    return f"{period_cost(period, by, sel)} or {cost(since_s, by, sel)}"
 
 
 def unpriced_requests(window_s: int, by: list[str], sel: str = "") -> str:

@@ -9,11 +9,11 @@ from typing import Any
 
 from vibes_observe.clients import BackendError, Endpoints
 from vibes_observe.queries import measures as q
+from vibes_observe.queries.report import PERIODS
 from vibes_sdk import names as n
 
 #: key → (window seconds, chart bucket seconds)
 RANGES = {"1h": (3600, 300), "24h": (86400, 3600), "7d": (7 * 86400, 3600)}
-PERIODS = ("today", "week", "month", "all")
 COST_DIMS = ("model", "agent", "cost_center")
 #: panel group → the backend that feeds it
 SOURCES = {"metrics": "prometheus", "sessions": "jaeger", "alerts": "alertmanager"}
@@ -42,8 +42,7 @@ class Snapshot:
 
 def _metrics(snap: Snapshot, ep: Endpoints, filters: dict[str, str | None]) -> None:
     from vibes_observe.clients.prometheus import PrometheusClient
-    from vibes_observe.commands.cost import prometheus_costs
-    from vibes_observe.commands.metrics import summary
+    from vibes_observe.queries.report import costs, summary
 
     window_s, step_s = RANGES[snap.range_key]
     prom = PrometheusClient(ep.prometheus, timeout=5)
@@ -58,7 +57,7 @@ def _metrics(snap: Snapshot, ep: Endpoints, filters: dict[str, str | None]) -> N
               for s in prom.query(q.tool_calls(window_s, [q.TOOL_LABEL], tool_filters, errors=True))}
     snap.tools = {s.labels.get(q.TOOL_LABEL, ""): {"calls": s.value, "errors": failed.get(s.labels.get(q.TOOL_LABEL, ""), 0.0)}
                   for s in calls}
-    snap.costs = prometheus_costs(prom, PERIODS, COST_DIMS, filters)["periods"]
+    snap.costs = costs(prom, PERIODS, COST_DIMS, filters)["periods"]
     for key, inst in (("sessions", n.SESSION_ACTIVE), ("agents", n.AGENT_ACTIVE), ("swarms", n.SWARM_ACTIVE)):
         samples = prom.query(q.gauge_sum(inst))
         snap.active[key] = samples[0].value if samples else None

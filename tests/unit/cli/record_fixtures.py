@@ -47,6 +47,28 @@ class RecordingPrometheus(prom_mod.PrometheusClient):
         return payload
 
 
+def wait_for_ledger(prometheus: str, agent: str, timeout: float = 240) -> None:
+    """Cost per calendar period reads the ledger's period rules: wait until they count the agent."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        answer = requests.get(f"{prometheus}/api/v1/query", timeout=10, params={
+            "query": f'vibes:llm_cost_usd:day{{gen_ai_agent_name="{agent}"}}'}).json()
+        if answer["data"]["result"]:
+            return
+        time.sleep(2)
+    raise SystemExit(f"the ledger rules did not count agent {agent!r} within {timeout:.0f}s")
+
+
+def record_prometheus(prometheus: str, work) -> None:
+    """Every query metrics/cost make for this agent."""
+    prom = RecordingPrometheus(prometheus)
+    filters = {"agent": work.agent}
+    metrics_cmd.summary(prom, 3600, filters)
+    metrics_cmd.summary(prom, 3600, filters, "model")
+    cost_cmd.prometheus_costs(prom, ("today", "all"), ("model", "agent"), filters)
+    (FIXTURES / "prometheus_answers.json").write_text(json.dumps(prom.answers, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--otlp", required=True)
@@ -56,12 +78,19 @@ def main() -> None:
     ap.add_argument("--log-dir", required=True)
     ap.add_argument("--tag", default="rec")
     ap.add_argument("--no-send", action="store_true")
+    ap.add_argument("--prometheus-only", action="store_true",
+                    help="re-record only the Prometheus answers (after a query of metrics/cost changed)")
     args = ap.parse_args()
     FIXTURES.mkdir(exist_ok=True)
     work = wl.make_workload(args.tag)
     if not args.no_send:
         wl.send(work, args.otlp)
         time.sleep(12)  # batch + scrape interval
+    wait_for_ledger(args.prometheus, work.agent)
+    if args.prometheus_only:
+        record_prometheus(args.prometheus, work)
+        print(f"recorded Prometheus answers for workload {args.tag!r} in {FIXTURES}")
+        return
     # Jaeger: search by session, then the trace itself
     search = requests.get(f"{args.jaeger}/api/traces", params={
         "service": work.service, "tags": json.dumps({"gen_ai.conversation.id": work.session_id}),
@@ -72,13 +101,7 @@ def main() -> None:
     (FIXTURES / "jaeger_trace.json").write_text(json.dumps(trace, indent=1))
     (FIXTURES / "jaeger_services.json").write_text(
         json.dumps(requests.get(f"{args.jaeger}/api/services", timeout=10).json(), indent=1))
-    # Prometheus: every query metrics/cost make for this agent
-    prom = RecordingPrometheus(args.prometheus)
-    filters = {"agent": work.agent}
-    metrics_cmd.summary(prom, 3600, filters)
-    metrics_cmd.summary(prom, 3600, filters, "model")
-    cost_cmd.prometheus_costs(prom, ("today", "all"), ("model", "agent"), filters)
-    (FIXTURES / "prometheus_answers.json").write_text(json.dumps(prom.answers, indent=1))
+    record_prometheus(args.prometheus, work)
     (FIXTURES / "prometheus_rules.json").write_text(
         json.dumps(requests.get(f"{args.prometheus}/api/v1/rules", timeout=10).json(), indent=1))
     # Alertmanager
