@@ -69,6 +69,12 @@ def _one_of(allowed: tuple[str, ...]):
     return BeforeValidator(check)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(f"expected a mapping, got {type(value).__name__} {value!r}")
+    return value
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _bad(f"{value!r} must be a non-empty string")
@@ -111,9 +117,7 @@ class _Section(BaseModel):
     def _known_keys(cls, raw: Any) -> Any:
         if isinstance(raw, cls):
             return raw
-        if not isinstance(raw, dict):
-            raise _bad(f"expected a mapping, got {type(raw).__name__} {raw!r}")
-        allowed = cls.keys_allowed(raw)
+        allowed = cls.keys_allowed(_mapping(raw))
         extra = sorted(set(raw) - allowed, key=str)
         if extra:
             raise _bad(f"unknown key (allowed: {', '.join(sorted(allowed))})", extra[0])
@@ -127,50 +131,39 @@ class _Section(BaseModel):
 
 
 # ------------------------------------------------------------------ thresholds
-class LlmErrorRate(_Section):
-    warning: Ratio
-    critical: Ratio
-    window: Window
-    for_: For = Field(alias="for")
-
-
-class LlmLatency(_Section):
-    quantile: Annotated[float, _number(0.5, 0.999)]
-    warning_seconds: Seconds
-    window: Window
-    for_: For = Field(alias="for")
-
-
-class ToolErrorRate(_Section):
-    warning: Ratio
-    window: Window
-    for_: For = Field(alias="for")
-
-
-class AgentIterations(_Section):
-    max_calls: Annotated[int, BeforeValidator(_bucket_bound)]
-    window: Window
-    for_: For = Field(alias="for")
-
-
-class Windowed(_Section):
-    window: Window
-    for_: For = Field(alias="for")
-
-
-class QueueFill(_Section):
-    fill_ratio: Ratio
-    for_: For = Field(alias="for")
-
-
 class Pending(_Section):
     for_: For = Field(alias="for")
 
 
-class BudgetForecast(_Section):
+class Windowed(Pending):
+    window: Window
+
+
+class LlmErrorRate(Windowed):
+    warning: Ratio
+    critical: Ratio
+
+
+class LlmLatency(Windowed):
+    quantile: Annotated[float, _number(0.5, 0.999)]
+    warning_seconds: Seconds
+
+
+class ToolErrorRate(Windowed):
+    warning: Ratio
+
+
+class AgentIterations(Windowed):
+    max_calls: Annotated[int, BeforeValidator(_bucket_bound)]
+
+
+class QueueFill(Pending):
+    fill_ratio: Ratio
+
+
+class BudgetForecast(Pending):
     long_window: Window
     short_window: Window
-    for_: For = Field(alias="for")
 
 
 class Thresholds(_Section):
@@ -193,9 +186,7 @@ class Thresholds(_Section):
     @model_validator(mode="before")
     @classmethod
     def _over_defaults(cls, raw: Any) -> Any:
-        raw = {} if raw is None else raw
-        if not isinstance(raw, dict):
-            raise _bad(f"expected a mapping, got {type(raw).__name__} {raw!r}")
+        raw = _mapping({} if raw is None else raw)
         for name, overrides in raw.items():
             if name not in defaults.THRESHOLDS:
                 raise _bad(f"unknown threshold (known: {', '.join(sorted(defaults.THRESHOLDS))})", name)
@@ -297,9 +288,7 @@ class Channel(_Section):
     @model_validator(mode="before")
     @classmethod
     def _by_type(cls, raw: Any) -> Any:
-        if not isinstance(raw, dict):
-            raise _bad(f"expected a mapping, got {type(raw).__name__} {raw!r}")
-        if "type" not in raw:
+        if "type" not in _mapping(raw):
             raise _bad(f"missing (one of {', '.join(CHANNEL_TYPES)})", "type")
         ctype = raw["type"]
         if ctype not in CHANNEL_TYPES:
@@ -335,9 +324,7 @@ class Routing(_Section):
     @model_validator(mode="before")
     @classmethod
     def _over_defaults(cls, raw: Any) -> Any:
-        raw = {} if raw is None else raw
-        if not isinstance(raw, dict):
-            raise _bad(f"expected a mapping, got {type(raw).__name__} {raw!r}")
+        raw = _mapping({} if raw is None else raw)
         repeat = raw.get("repeat_interval", {})
         if isinstance(repeat, dict):
             repeat = {**defaults.ROUTING["repeat_interval"], **repeat}
