@@ -19,7 +19,7 @@ from vibes_observe.commands._common import console, fmt_int, parse_time
 from vibes_observe.commands._spans import Usage
 from vibes_observe.commands.cost import cost_cell
 from vibes_observe.commands.logs import pick_source
-from vibes_observe.commands.traces import search
+from vibes_observe.commands._traces import search
 from vibes_sdk import names as n
 
 

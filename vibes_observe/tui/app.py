@@ -48,7 +48,7 @@ class TraceScreen(ModalScreen):
     @work(thread=True, exclusive=True)
     def load(self) -> None:
         from vibes_observe.clients.jaeger import JaegerClient
-        from vibes_observe.commands.traces import search
+        from vibes_observe.commands._traces import search
         try:
             traces = search(JaegerClient(self.endpoints.jaeger, timeout=10), session=self.session,
                             since=f"{self.since_s}s", limit=50)
@@ -61,7 +61,7 @@ class TraceScreen(ModalScreen):
         self.query_one(Tree).root.add_leaf(Text(reason, style="red"))
 
     def show(self, traces) -> None:
-        from vibes_observe.commands.traces import span_label, trace_heading
+        from vibes_observe.commands._traces import span_label, trace_heading
         tree = self.query_one(Tree)
         for trace in traces:
             node = tree.root.add(Text.from_markup(trace_heading(trace)), expand=True)

@@ -68,7 +68,7 @@ def _metrics(snap: Snapshot, ep: Endpoints, filters: dict[str, str | None]) -> N
 
 def _sessions(snap: Snapshot, ep: Endpoints, filters: dict[str, str | None]) -> None:
     from vibes_observe.clients.jaeger import JaegerClient
-    from vibes_observe.commands.traces import search, trace_summary
+    from vibes_observe.commands._traces import search, trace_summary
 
     window_s, _ = RANGES[snap.range_key]
     found = search(JaegerClient(ep.jaeger, timeout=5), agent=filters.get("agent"), service=filters.get("service"),

@@ -5,7 +5,7 @@ from rich.console import Console
 
 from vibes_observe.clients.jaeger import parse_trace
 from vibes_observe.commands._spans import Usage
-from vibes_observe.commands.traces import render_tree, trace_summary
+from vibes_observe.commands._traces import render_tree, trace_summary
 from recorded import load
 
 
