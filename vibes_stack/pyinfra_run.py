@@ -146,22 +146,23 @@ def run(deploy: Callable[..., None], *args: Any, targets: Targets = Targets(), d
         return load_inventory(targets.inventory, targets.group_data_dir)
 
     selected = select_hosts(make(), targets.limit)
+    show_host = len(selected) > 1
     with _pyinfra_log(verbose):
         if not targets.serial:
-            return RunResult(dry, _run_pass(make, selected, deploy, args, dry, progress))
+            return RunResult(dry, _run_pass(make, selected, deploy, args, dry, progress, show_host))
         hosts: list[HostResult] = []
         for name in selected:  # a fresh State per host: inventory order, and nothing shared between hosts
-            hosts += _run_pass(make, [name], deploy, args, dry, progress)
+            hosts += _run_pass(make, [name], deploy, args, dry, progress, show_host)
             if hosts[-1].failed:
                 break
         return RunResult(dry, tuple(hosts))
 
 
 def _run_pass(make: Callable[[], Inventory], names: list[str], deploy: Callable[..., None], args: tuple,
-              dry: bool, progress: Callable[[str], None] | None) -> tuple[HostResult, ...]:
+              dry: bool, progress: Callable[[str], None] | None, show_host: bool) -> tuple[HostResult, ...]:
     inventory = make()
     state = State(inventory, Config(), initial_limit=[inventory.get_host(n) for n in names])
-    callbacks = _Callbacks(progress, show_host=len(names) > 1)
+    callbacks = _Callbacks(progress, show_host)
     state.add_callback_handler(callbacks)
     errors: dict[str, str] = {}
     try:
