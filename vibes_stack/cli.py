@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from . import binaries, config, deploy, paths, supervisor
+from . import binaries, config, deploy, paths, pyinfra_run, supervisor
 
 USAGE_ERROR, FAILED = 2, 1
 
@@ -17,7 +17,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="auto", help="auto (compose when `docker info` works, else native) | native | compose")
     p.add_argument("--config", help="stack config YAML (default: stack/stack.yaml when present)")
     p.add_argument("--state-dir", help="state directory (default: $VIBES_HOME or ~/.local/share/vibes-observe)")
-    p.add_argument("-v", "--verbose", action="store_true", help="show the pyinfra output")
+    p.add_argument("-v", "--verbose", action="store_true", help="show pyinfra's log of the run")
+    p.add_argument("--inventory", default=str(pyinfra_run.LOCAL_INVENTORY),
+                   help="pyinfra inventory file up/plan/down deploy to (default: this machine, @local)")
+    p.add_argument("--limit", action="append", default=[], metavar="GROUP|HOST[,…]",
+                   help="only these groups or hosts of the inventory (repeatable)")
+    p.add_argument("--serial", action="store_true", help="one host after the other; stop at the first failure")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="bring the stack up; ends with a readiness summary")
     sub.add_parser("down", help="stop every component")
@@ -41,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stack config error: {exc}", file=sys.stderr)
         print("nothing was changed.", file=sys.stderr)
         return USAGE_ERROR
+    except pyinfra_run.TargetError as exc:
+        print(f"targets: {exc}", file=sys.stderr)
+        print("nothing was changed.", file=sys.stderr)
+        return USAGE_ERROR
     except (deploy.DeployError, binaries.BinaryError, supervisor.ComponentFailed) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return FAILED
@@ -49,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
 def _prepare(args, *, install: bool = True, quiet: bool = False) -> deploy.Prepared:
     out = (lambda _line: None) if quiet else binaries.say
     return deploy.prepare(args.mode, args.config, state_dir=args.state_dir, install=install, out=out)
+
+
+def _targets(args) -> pyinfra_run.Targets:
+    limit = tuple(name.strip() for item in args.limit for name in item.split(",") if name.strip())
+    return pyinfra_run.Targets(inventory=args.inventory, limit=limit, serial=args.serial)
 
 
 def _dispatch(args) -> int:
@@ -62,9 +76,7 @@ def _dispatch(args) -> int:
         t0 = time.monotonic()
         prep = _prepare(args)
         print(f"mode: {prep.mode}; state: {prep.state.root}", flush=True)
-        result = deploy.apply(prep, "up", progress=binaries.say)
-        if args.verbose:
-            print(result.pyinfra_output)
+        result = deploy.apply(prep, "up", progress=binaries.say, verbose=args.verbose, targets=_targets(args))
         _print_changes(result)
         bad = deploy.wait_all_healthy(prep, timeout=30)
         print()
@@ -74,18 +86,20 @@ def _dispatch(args) -> int:
         return FAILED if bad else 0
     if cmd == "plan":
         prep = _prepare(args, install=False)
-        rc, output = deploy.run_pyinfra(deploy.document(prep, "up"), dry=True)
+        rc, run = deploy.run_pyinfra(deploy.document(prep, "up"), dry=True, verbose=args.verbose,
+                                     targets=_targets(args))
         if rc != 0:
-            print(output)
-            return rc
-        changes = deploy.planned_changes(output)
-        print(output if args.verbose else deploy.plan_table(output))
+            print(f"FAILED: {deploy.failure_text(run)}", file=sys.stderr)
+            return FAILED
+        changes = deploy.planned_changes(run)
+        if changes:
+            print("`make up` would change:\n" + deploy.plan_table(run))
         print(f"\n{len(changes)} operation(s) would change; nothing was changed (dry run)."
-              if changes else "\nno changes: `make up` would change nothing.")
+              if changes else "no changes: `make up` would change nothing.")
         return 0
     if cmd == "down":
         prep = _prepare(args, install=False, quiet=True)
-        result = deploy.apply(prep, "down")
+        result = deploy.apply(prep, "down", verbose=args.verbose, targets=_targets(args))
         print("stopped: " + (", ".join(result.stopped) or "nothing was running"))
         return 0
     if cmd == "status":

@@ -1,18 +1,17 @@
 """Orchestration shared by the CLI (`make up`) and the live-test fixture.
 
 validate config → resolve binaries → render (nothing touched yet; any error stops here)
-→ run the pyinfra deploy (stack/deploy.py) → observe what changed → readiness summary.
+→ run the pyinfra deploy in-process (stack/dispatch.py through vibes_stack.pyinfra_run)
+→ what changed, from the operations' results → readiness summary.
 """
 from __future__ import annotations
 
 import hashlib
-import json
+import importlib
 import os
-import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any, Callable
 
 from . import binaries as _binaries
 from . import config as _config
-from . import paths, supervisor
+from . import paths, pyinfra_run, supervisor
 from .render import StackPlan, render_native
 
 
@@ -42,7 +41,7 @@ class DeployResult:
     started: list[str] = field(default_factory=list)
     restarted: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
-    pyinfra_output: str = ""
+    run: pyinfra_run.RunResult | None = None
 
     @property
     def changed(self) -> bool:
@@ -103,114 +102,65 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
             "grafana_password_file": str(st.secrets / "grafana_admin_password")}
 
 
-def run_pyinfra(doc: dict[str, Any], *, dry: bool = False,
-                progress: Callable[[str], None] | None = None) -> tuple[int, str]:
-    """Run stack/deploy.py through the pyinfra CLI; ``progress`` gets one line per changing operation."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="vibes-stack-doc-", delete=False) as fh:
-        json.dump(doc, fh)
-        doc_path = fh.name
-    os.chmod(doc_path, 0o600)
-    try:
-        # --dry without -y: pyinfra prints its change-detection table and stops
-        argv = [sys.executable, "-m", "pyinfra"] + (["--dry"] if dry else ["-y"])
-        argv += ["inventories/local.py", "deploy.py"]
-        env = {**os.environ, "VIBES_STACK_DOC": doc_path,
-               "PYTHONPATH": os.pathsep.join([str(paths.REPO_ROOT), str(paths.STACK_DIR),
-                                              os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-        proc = subprocess.Popen(argv, cwd=paths.STACK_DIR, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, bufsize=1)
-        lines: list[str] = []
-        operation = ""
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("--> Starting operation: "):
-                operation = line.split(": ", 1)[1].strip()
-            elif progress and operation and line.strip() == "[@local] Success":
-                progress(f"  ✓ {operation}")
-        return proc.wait(), "".join(lines)
-    finally:
-        os.unlink(doc_path)
+def stack_deploy():
+    """``deploy_stack(doc)`` of stack/dispatch.py, imported the way the pyinfra CLI imports stack/deploy.py
+    (stack/ on the path, so its ``tasks`` package resolves)."""
+    if str(paths.STACK_DIR) not in sys.path:
+        sys.path.append(str(paths.STACK_DIR))
+    return importlib.import_module("dispatch").deploy_stack
 
 
-def plan_table(output: str) -> str:
-    """The change-detection table of a dry run (what `make plan` shows)."""
-    lines = output.splitlines()
-    start = next((i for i, l in enumerate(lines) if "Detected changes" in l), None)
-    if start is None:
-        return output
-    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
-    return "\n".join(lines[start:end])
+def run_pyinfra(doc: dict[str, Any], *, dry: bool = False, progress: Callable[[str], None] | None = None,
+                verbose: bool = False, targets: pyinfra_run.Targets = pyinfra_run.Targets(),
+                ) -> tuple[int, pyinfra_run.RunResult]:
+    """Run the stack's deploy in-process; exit status (0 = every host succeeded) and the results."""
+    run = pyinfra_run.run(stack_deploy(), doc, targets=targets, dry=dry, progress=progress, verbose=verbose)
+    return (0 if run.success else 1), run
 
 
-def planned_changes(output: str) -> list[str]:
+def planned_changes(run: pyinfra_run.RunResult) -> list[str]:
     """Operation names a dry run says would change."""
-    changed = []
-    for line in plan_table(output).splitlines()[2:]:
-        cols = re.split(r"\s{2,}", line.strip())
-        if len(cols) >= 2 and cols[1] != "-":
-            changed.append(cols[0])
-    return changed
+    return [op for _host, op in run.planned()]
 
 
-def _snapshot(prep: Prepared) -> dict[str, Any]:
-    files: dict[str, str | None] = {}
-    pids: dict[str, int | None] = {}
+def plan_table(run: pyinfra_run.RunResult) -> str:
+    """What `make plan` shows: each operation a dry run says would change (with its host when several)."""
+    several = len(run.hosts) > 1
+    return "\n".join(f"  ~ {op}" + (f"  [{host}]" if several else "") for host, op in run.planned())
+
+
+def failure_text(run: pyinfra_run.RunResult) -> str:
+    """Each failed operation's own error (a supervised component's names it and has its log tail)."""
+    several = len(run.hosts) > 1
+    return "\n".join((f"[{host}] " if several else "") + error for host, error in run.failures())
+
+
+def _file_hashes(prep: Prepared) -> dict[str, str | None]:
+    # pyinfra's file operations say whether they changed, not which file: the rendered files are compared
+    hashes: dict[str, str | None] = {}
     for c in prep.plan.ordered():
         for p in c.files:
             try:
-                files[p] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
+                hashes[p] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
             except OSError:
-                files[p] = None
-        pids[c.name] = supervisor.read_pid(prep.state.run, c.name)
-    return {"files": files, "pids": pids}
+                hashes[p] = None
+    return hashes
 
 
-def apply(prep: Prepared, action: str = "up", *, progress: Callable[[str], None] | None = None) -> DeployResult:
-    """Run the deploy and report what actually changed (observed, not predicted)."""
-    before = _snapshot(prep)
-    rc, output = run_pyinfra(document(prep, action), progress=progress)
-    after = _snapshot(prep)
-    result = DeployResult(pyinfra_output=output)
-    result.changed_files = [p for p in after["files"] if after["files"][p] != before["files"].get(p)]
-    for name, pid in after["pids"].items():
-        old = before["pids"].get(name)
-        if pid and not old:
-            result.started.append(name)
-        elif pid and old and pid != old:
-            result.restarted.append(name)
-        elif old and not pid:
-            result.stopped.append(name)
+def apply(prep: Prepared, action: str = "up", *, progress: Callable[[str], None] | None = None,
+          verbose: bool = False, targets: pyinfra_run.Targets = pyinfra_run.Targets()) -> DeployResult:
+    """Run the deploy; what changed comes from the operations' results (the supervisor's reports)."""
+    before = _file_hashes(prep)
+    rc, run = run_pyinfra(document(prep, action), progress=progress, verbose=verbose, targets=targets)
+    result = DeployResult(changed_files=[p for p, h in _file_hashes(prep).items() if h != before.get(p)], run=run)
+    by_action = {"started": result.started, "restarted": result.restarted, "stopped": result.stopped}
+    for _host, op in run.changed():
+        report = supervisor.read_report(op.stdout)
+        if report and report["action"] in by_action:
+            by_action[report["action"]].append(report["component"])
     if rc != 0:
-        failed = _supervisor_failure(output)
-        raise DeployError(failed if failed else
-                          f"deploy failed (pyinfra exit {rc}):\n" + "\n".join(output.splitlines()[-40:])
-                          + _unhealthy_tails(prep))
+        raise DeployError(failure_text(run))
     return result
-
-
-def _supervisor_failure(output: str) -> str:
-    """The supervisor's own message (component name + log tail), without pyinfra's decoration."""
-    lines = output.splitlines()
-    start = next((i for i, l in enumerate(lines) if "FAILED " in l), None)
-    if start is None:
-        return ""
-    out = []
-    for line in lines[start:]:
-        if "[@local] Error:" in line or not line.strip().startswith("[@"):
-            break
-        out.append(line.split("] ", 1)[1] if "] " in line else line)
-    out[0] = out[0].split("FAILED ", 1)[1]
-    return "\n".join(out)
-
-
-def _unhealthy_tails(prep: Prepared) -> str:
-    parts = []
-    for c in prep.plan.ordered():
-        if not supervisor.healthy(c.health_url):
-            parts.append(f"\n--- {c.name} is not healthy; last lines of its log:\n"
-                         + supervisor.log_tail(prep.state.component_log(c.name), 30))
-    return "".join(parts)
 
 
 def status_rows(prep: Prepared) -> list[tuple[str, str, str]]:

@@ -6,7 +6,8 @@ never mistaken for ours. ``<component>.hash`` records the config hash it was sta
 a differing hash is what makes the deploy restart it.
 
 CLI (what the pyinfra operations run on the target host):
-  python -m vibes_stack.supervisor start|stop|restart --spec FILE
+  python -m vibes_stack.supervisor start|stop|restart --spec FILE   (prints a JSON report, see ``report``;
+                                                                    on failure the reason on stderr, exit 1)
   python -m vibes_stack.supervisor probe --run-dir DIR --component NAME   (prints JSON)
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +209,30 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+#: what ``report`` says a start/restart/stop did
+ACTIONS = ("started", "restarted", "stopped", "not running")
+
+
+def report(component: str, action: str, pid: int | None = None, seconds: float | None = None) -> str:
+    """The one line start/restart/stop print: the deploy reads it back as the operation's result."""
+    if action not in ACTIONS:
+        raise ValueError(f"report action {action!r} is not one of {ACTIONS}")
+    return json.dumps({"component": component, "action": action, "pid": pid,
+                       "seconds": None if seconds is None else round(seconds, 1)})
+
+
+def read_report(stdout_lines: Iterable[str]) -> dict[str, Any] | None:
+    """The report among an operation's stdout lines (None when it has none)."""
+    for line in stdout_lines:
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("action") in ACTIONS and "component" in data:
+            return data
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m vibes_stack.supervisor")
     p.add_argument("action", choices=("start", "stop", "restart", "probe"))
@@ -220,14 +246,16 @@ def main(argv: list[str] | None = None) -> int:
     spec = load_spec(args.spec)
     try:
         if args.action == "stop":
-            stop(spec["run_dir"], spec["name"])
-            print(f"{spec['name']}: stopped")
+            print(report(spec["name"], "stopped" if stop(spec["run_dir"], spec["name"]) else "not running"))
         else:
             t0 = time.monotonic()
-            pid = (restart if args.action == "restart" else start)(spec)
-            print(f"{spec['name']}: healthy (pid {pid}) in {time.monotonic() - t0:.1f}s")
-    except ComponentFailed as exc:
-        print(f"FAILED {exc}", file=sys.stderr)
+            if args.action == "restart":
+                pid, action = restart(spec), "restarted"
+            else:
+                pid, action = start(spec), "started"
+            print(report(spec["name"], action, pid, time.monotonic() - t0))
+    except ComponentFailed as exc:  # the reason alone: the deploy shows it as the operation's error
+        print(exc, file=sys.stderr)
         return 1
     return 0
 
