@@ -195,11 +195,19 @@ def _final_statements(version: str) -> list[str]:
 
 
 def transform_processor(table: PriceTable) -> dict[str, Any]:
-    statements = [*_alias_statements(), _candidate_statement(), _provider_statement(), *_token_statements(),
-                  *_model_statements(table, n.GEN_AI_REQUEST_MODEL),
-                  *_model_statements(table, n.GEN_AI_RESPONSE_MODEL),  # wins, as in the SDK
-                  *_price_statements(table), *_final_statements(table.version)]
-    return {"error_mode": "ignore", "trace_statements": [{"context": "span", "statements": statements}]}
+    """Three statement groups, each behind conditions tested once per span: a span without usage
+    (most of them) costs a few attribute lookups, not one per pricing statement."""
+    aliases = [alias for spellings in n.USAGE_ATTRIBUTE_ALIASES.values() for alias in spellings]
+    pricing = [_provider_statement(), *_token_statements(),
+               *_model_statements(table, n.GEN_AI_REQUEST_MODEL),
+               *_model_statements(table, n.GEN_AI_RESPONSE_MODEL),  # wins, as in the SDK
+               *_price_statements(table), *_final_statements(table.version)]
+    has_tokens = [f"{_attr(k)} != nil" for k in (n.GEN_AI_USAGE_INPUT_TOKENS, n.GEN_AI_USAGE_OUTPUT_TOKENS)]
+    return {"error_mode": "ignore", "trace_statements": [
+        {"context": "span", "conditions": [f"{_attr(a)} != nil" for a in aliases],
+         "statements": _alias_statements()},
+        {"context": "span", "conditions": has_tokens, "statements": [_candidate_statement()]},
+        {"context": "span", "conditions": [_CANDIDATE], "statements": pricing}]}
 
 
 def _metric(inst: n.Instrument, condition: str, value: str, extra: list[dict] | None = None) -> dict[str, Any]:
