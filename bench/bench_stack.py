@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     user = {"ports": {k: v + args.port_offset for k, v in defaults["ports"].items()},
             "intervals": {"scrape": "1s", "evaluation": "5s"}}
     prep = deploy.prepare("native", state_dir=state_dir, user=user, out=lambda line: None)
-    ports = prep.cfg["ports"]
+    ports = prep.cfg.ports.model_dump()  # by key: the helpers below name ports as strings
     url = lambda key: f"http://127.0.0.1:{ports[key]}"  # noqa: E731
     state = paths.StateLayout(state_dir)
     result: dict[str, Any] = {}
@@ -145,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         result["start_s"] = round(time.monotonic() - t0, 2)
         if bad:
             raise SystemExit(f"not healthy: {bad}")
-        components = [c for c in prep.cfg.get("components", []) or []] or [
-            p.stem for p in state.run.glob("*.pid")]
+        components = [c.name for c in prep.plan.ordered()]
         time.sleep(3)
         result["idle_rss_mib"] = _footprint(state, components)
 

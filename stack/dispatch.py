@@ -1,22 +1,10 @@
 """The stack's pyinfra deploy as a function: what `stack/deploy.py` (pyinfra CLI) and
 `vibes_stack.pyinfra_run` (in-process, what `make up` and `make plan` use) both call.
 
-``doc`` is the rendered document (`vibes_stack.deploy.document`); each component is
-dispatched to tasks/<component>.py.
+``doc`` is the rendered document (`vibes_stack.deploy.document`): every component goes through
+the one native loop (tasks/native.py), a compose project through tasks/compose.py.
 """
-from tasks import (alert_receiver, alertmanager, collector, compose, grafana, jaeger, loki, prometheus,
-                   victorialogs)
-
-TASKS = {
-    "alert-receiver": alert_receiver,
-    "alertmanager": alertmanager,
-    "jaeger": jaeger,
-    "loki": loki,
-    "victorialogs": victorialogs,
-    "collector": collector,
-    "prometheus": prometheus,
-    "grafana": grafana,
-}
+from tasks import compose, native
 
 
 def deploy_stack(doc):
@@ -24,7 +12,7 @@ def deploy_stack(doc):
         compose.deploy(doc)
     elif doc["action"] == "down":
         for comp in reversed(doc["components"]):
-            TASKS[comp["name"]].stop(comp, doc)
+            native.stop(comp, doc)
     else:
         for comp in doc["components"]:
-            TASKS[comp["name"]].deploy(comp, doc)
+            native.deploy(comp, doc)

@@ -19,24 +19,18 @@ from typing import Any, Callable
 
 import yaml
 
-from . import paths
-from .config import StackConfigError
+from . import components, paths
+from .errors import StackConfigError
 
-#: executable names looked up on PATH, per component.
-PATH_NAMES = {
-    "collector": ("otelcol-vibes",),
-    "jaeger": ("jaeger",),
-    "victorialogs": ("victoria-logs",),
-    "telemetrygen": ("telemetrygen",),
-    "prometheus": ("prometheus",),
-    "alertmanager": ("alertmanager", "prometheus-alertmanager"),
-    "loki": ("loki",),
-    "grafana": ("grafana", "grafana-server"),
-}
+#: tools built and cached like the components but not part of the stack (bench/ load generator)
+TOOLS = {"telemetrygen": ("telemetrygen",)}
+#: executable names looked up on PATH: each component's own (its module), then the tools
+PATH_NAMES = {**{c.name: c.executables for c in components.ALL if c.executables}, **TOOLS}
 DEBIAN_PACKAGES = ("prometheus", "prometheus-alertmanager")
-NATIVE_REQUIRED = ("collector", "jaeger", "victorialogs", "prometheus", "alertmanager")
+NATIVE_REQUIRED = tuple(c.name for c in components.ALL if c.executables and not c.optional)
 GO_BUILT = ("jaeger", "victorialogs", "telemetrygen")
-NATIVE_OPTIONAL = ("loki", "grafana")  # licence policy: never built here, used only when present
+# licence policy: never built here, used only when present
+NATIVE_OPTIONAL = tuple(c.name for c in components.ALL if c.optional)
 
 
 class BinaryError(RuntimeError):

@@ -70,7 +70,7 @@ def _dispatch(args) -> int:
     if cmd == "binaries":
         cfg = config.build(config.read_user_config(args.config))
         print("resolving native binaries (explicit/PATH → cache → Debian → Go build):", flush=True)
-        binaries.resolve_all(cfg.get("binaries") or {})
+        binaries.resolve_all(cfg.binaries.explicit())
         return 0
     if cmd == "up":
         t0 = time.monotonic()
@@ -126,7 +126,7 @@ def _print_changes(result: deploy.DeployResult) -> None:
 
 
 def _print_secrets(prep: deploy.Prepared) -> None:
-    if prep.cfg["collector"]["bearer_token_auth"]:
+    if prep.cfg.collector.bearer_token_auth:
         print(f"OTLP bearer token: {prep.state.secrets / 'otlp_token'} (0600); "
               "send it as `Authorization: Bearer <token>`")
     pw = prep.state.secrets / "grafana_admin_password"

@@ -1,7 +1,9 @@
-"""The stack config model: defaults (stack/group_data/all.py) + the user's YAML, validated.
+"""The stack config: defaults (stack/group_data/all.py) + the user's YAML, validated into a typed
+``StackConfig`` (pydantic v2).
 
-Every error names the offending key and value and is raised BEFORE anything on disk
-or any process is touched.
+Every error names the offending key path (``exports.traces[1].endpoint``) and value and is raised
+BEFORE anything on disk or any process is touched. Durations are parsed once, here (``Duration``
+keeps the text as written and carries its seconds).
 """
 from __future__ import annotations
 
@@ -10,13 +12,18 @@ import ipaddress
 import re
 import runpy
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import yaml
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
+from pydantic_core import core_schema
 
-from . import paths
+from vibes_observe import durations
 
-COMPONENTS = ("collector", "jaeger", "prometheus", "alertmanager", "alert-receiver", "loki", "grafana")
+from . import components, paths
+from .errors import StackConfigError
+
 SIGNALS = ("traces", "metrics", "logs")
 
 #: export target kinds each signal accepts.
@@ -25,31 +32,380 @@ TARGETS_BY_SIGNAL = {
     "metrics": {"console", "file", "otlp", "prometheus", "datadog", "newrelic"},
     "logs": {"console", "file", "otlp", "loki", "datadog", "newrelic"},
 }
-#: keys each kind of target accepts in its mapping form.
-_TARGET_KEYS = {
-    "console": {"type", "verbosity"},
-    "file": {"type", "path"},
-    "otlp": {"type", "endpoint", "protocol", "headers", "headers_env", "insecure"},
-    "jaeger": {"type"},
-    "zipkin": {"type", "endpoint"},
-    "prometheus": {"type"},
-    "loki": {"type"},
-    "datadog": {"type", "site", "endpoint", "api_key_env"},
-    "newrelic": {"type", "endpoint", "api_key_env"},
-}
 
-_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d|w|y)$")
-_DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
 
 #: group data that is not a user setting (``versions`` mirrors stack/versions.yaml).
 READ_ONLY_HOST_DATA = {"versions"}
 
 
-class StackConfigError(ValueError):
-    """A bad stack config; the message names the key (``ports.prometheus: 70000 is not a valid port``)."""
+class FieldError(ValueError):
+    """Raised inside a validator to name a key below the one being validated (``key`` is relative:
+    ``prometheus``, ``[1].endpoint``)."""
 
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+# --- value types -----------------------------------------------------------------------------------
+
+class Duration(str):
+    """A duration as written (``15d``; templates and Prometheus flags use the text), parsed once."""
+
+    allow_zero: ClassVar[bool] = False
+    seconds: float
+
+    def __new__(cls, text: object) -> Duration:
+        parsed = durations.seconds(text, allow_zero=cls.allow_zero)  # DurationError names the value
+        obj = super().__new__(cls, text)  # type: ignore[arg-type]  # seconds() proved it is a str
+        obj.seconds = parsed
+        return obj
+
+    @property
+    def go(self) -> str:
+        """The same length for Go programs (no d/w/y)."""
+        return durations.go(self)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            lambda value: value if isinstance(value, cls) else cls(value),
+            serialization=core_schema.plain_serializer_function_ser_schema(str))
+
+
+class DurationOrZero(Duration):
+    """A duration where 0 means "never give up" (the collector's retry_max_elapsed)."""
+
+    allow_zero = True
+
+
+def _checked(test, message: str):
+    """A before-validator: ``value`` unchanged when ``test(value)``, else ``<value!r> <message>``."""
+    def check(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(f"{value!r} {message}")
+        return value
+    return BeforeValidator(check)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_ip(value: Any) -> bool:
+    try:
+        ipaddress.ip_address(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+Port = Annotated[int, _checked(lambda v: _is_int(v) and 1 <= v <= 65535, "is not a valid port")]
+PositiveInt = Annotated[int, _checked(lambda v: _is_int(v) and v > 0, "must be a positive integer")]
+Flag = Annotated[bool, _checked(lambda v: isinstance(v, bool), "must be true or false")]
+Percent = Annotated[int | float, _checked(lambda v: (_is_int(v) or isinstance(v, float)) and 0 <= v <= 100,
+                                    "must be a number from 0 to 100")]
+Text = Annotated[str, _checked(lambda v: isinstance(v, str), "must be a string")]
+EnvName = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(_ENV_NAME.match(v)),
+                                  "must be an environment variable name")]
+IpAddress = Annotated[str, _checked(_is_ip, "is not an IP address")]
+ShortName = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(re.match(r"^[A-Za-z0-9._-]{1,64}$", v)),
+                                    "must be a short name (letters, digits, . _ -)")]
+FilePath = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(v), "must be a path")]
+
+
+# --- sections ----------------------------------------------------------------------------------------
+
+class Section(BaseModel):
+    """A mapping with known keys; an unknown key is named with the keys it could have been."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        return f"unknown key (known here: {', '.join(sorted(cls.model_fields))})"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"must be a mapping, got {data!r}")
+        for key in data:
+            if key not in cls.model_fields:
+                raise FieldError(str(key), cls.unknown_key(str(key)))
+        return data
+
+
+class Ports(Section):
+    collector_otlp_grpc: Port
+    collector_otlp_http: Port
+    collector_health: Port
+    collector_metrics: Port
+    collector_prometheus: Port
+    jaeger_otlp_grpc: Port
+    jaeger_otlp_http: Port
+    jaeger_query: Port
+    jaeger_query_grpc: Port
+    jaeger_health: Port
+    jaeger_metrics: Port
+    prometheus: Port
+    alertmanager: Port
+    alert_receiver: Port
+    victorialogs: Port
+    loki: Port
+    loki_grpc: Port
+    grafana: Port
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Ports:
+        seen: dict[int, str] = {}
+        for key, value in self:
+            if value in seen:
+                raise FieldError(key, f"{value} is already used by ports.{seen[value]}")
+            seen[value] = key
+        return self
+
+
+class Retention(Section):
+    traces: Duration   # Jaeger badger TTL
+    logs: Duration     # Loki / VictoriaLogs retention; file-export rotation age
+    metrics: Duration  # Prometheus --storage.tsdb.retention.time
+
+
+class Intervals(Section):
+    scrape: Duration
+    evaluation: Duration
+
+
+class Sampling(Section):
+    traces_percent: Percent
+
+
+class CollectorSettings(Section):
+    memory_limit_mib: PositiveInt
+    memory_spike_limit_mib: PositiveInt
+    bearer_token_auth: Flag
+    queue_size: PositiveInt
+    retry_max_elapsed: DurationOrZero
+
+
+class VictoriaLogsSettings(Section):
+    memory_limit_mib: PositiveInt
+
+
+class FileRotation(Section):
+    max_megabytes: PositiveInt
+    max_backups: PositiveInt
+
+
+class _PerComponent(Section):
+    """Keys are component names (the registry's)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    known: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        return f"unknown component (known: {', '.join(cls.known)})"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"must be a mapping of component to {cls.__doc__}, got {data!r}")
+        for key, value in data.items():
+            if key not in cls.known:
+                raise FieldError(str(key), cls.unknown_key(str(key)))
+        return data
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return (self.model_extra or {}).get(name, default)
+
+
+class Binaries(_PerComponent):
+    """path"""
+
+    known = tuple(c.name for c in components.ALL if c.executables)
+
+    @model_validator(mode="after")
+    def _paths(self) -> Binaries:
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, str) or not value:
+                raise FieldError(key, f"{value!r} must be a path")
+        return self
+
+    def explicit(self) -> dict[str, str]:
+        return dict(self.model_extra or {})
+
+
+class MemLimits(_PerComponent):
+    """memory limit"""
+
+    known = tuple(c.name for c in components.ALL if c.memory_limit)
+
+    @model_validator(mode="after")
+    def _limits(self) -> MemLimits:
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, str) or not re.match(r"^\d+[kmg]?$", value):
+                raise FieldError(key, f"{value!r} must be a memory size like 512m or 1g")
+        return self
+
+
+class Containers(Section):
+    mem_limits: MemLimits   # overrides of each component's own default (compose mode)
+    log_max_size: Text
+    log_max_file: PositiveInt
+
+
+# --- export targets ------------------------------------------------------------------------------------
+
+class Target(Section):
+    kind: ClassVar[str]
+    type: str
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        return f"unknown key for a {cls.kind} target (known: {', '.join(sorted(cls.model_fields))})"
+
+
+class ConsoleTarget(Target):
+    kind = "console"
+    verbosity: Annotated[str, _checked(lambda v: v in ("basic", "normal", "detailed"),
+                                       "must be basic, normal or detailed")] = "basic"
+
+
+class FileTarget(Target):
+    kind = "file"
+    path: FilePath | None = None
+
+
+class OtlpTarget(Target):
+    kind = "otlp"
+    endpoint: str = Field(default="", validate_default=True)
+    protocol: Annotated[str, _checked(lambda v: v in ("grpc", "http"), "must be grpc or http")] = "grpc"
+    headers: dict[str, Text] = {}
+    headers_env: dict[str, EnvName] = {}
+    insecure: Flag = False
+
+    @field_validator("endpoint", mode="before")
+    @classmethod
+    def _endpoint(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not value:
+            raise ValueError("an otlp target needs an endpoint")
+        return value
+
+
+class JaegerTarget(Target):
+    kind = "jaeger"
+
+
+class PrometheusTarget(Target):
+    kind = "prometheus"
+
+
+class LokiTarget(Target):
+    kind = "loki"
+
+
+class DatadogTarget(Target):
+    kind = "datadog"
+    site: Text = "datadoghq.com"
+    endpoint: Text | None = None   # default: the site's OTLP intake
+    api_key_env: EnvName = "DD_API_KEY"
+
+
+class NewRelicTarget(Target):
+    kind = "newrelic"
+    endpoint: Text = "https://otlp.nr-data.net"
+    api_key_env: EnvName = "NEW_RELIC_LICENSE_KEY"
+
+
+TARGET_MODELS: dict[str, type[Target]] = {m.kind: m for m in (
+    ConsoleTarget, FileTarget, OtlpTarget, JaegerTarget, PrometheusTarget, LokiTarget, DatadogTarget,
+    NewRelicTarget)}
+
+ZIPKIN_UNAVAILABLE = (
+    "export target 'zipkin' is not available: the zipkin exporter is not served by the Go module proxy at "
+    "our collector version, so our collector build cannot include it; send traces to Jaeger (which also reads "
+    "Zipkin) or to any OTLP endpoint instead")
+
+
+def _target(value: Any, signal: str, index: int) -> Target:
+    at = f"[{index}]"
+    if isinstance(value, str):
+        kind, fields = value, {"type": value}
+    elif isinstance(value, dict):
+        kind, fields = value.get("type"), value
+        if not isinstance(kind, str):
+            raise FieldError(f"{at}.type", "missing; every mapping target needs a type")
+    else:
+        raise FieldError(at, f"{value!r} must be a target name or a mapping with a type")
+    allowed = TARGETS_BY_SIGNAL[signal]
+    if kind not in allowed:
+        raise FieldError(at, f"unknown export target {kind!r} for {signal} (known: {', '.join(sorted(allowed))})")
+    if kind not in TARGET_MODELS:
+        raise FieldError(at, ZIPKIN_UNAVAILABLE)
+    try:
+        return TARGET_MODELS[kind].model_validate(fields)
+    except ValidationError as exc:
+        key, message = _describe(exc.errors()[0])
+        raise FieldError(f"{at}.{key}" if key else at, message) from None
+
+
+class Exports(Section):
+    traces: list[Target]
+    metrics: list[Target]
+    logs: list[Target]
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        return f"unknown signal (known: {', '.join(SIGNALS)})"
+
+    @field_validator("traces", "metrics", "logs", mode="plain")
+    @classmethod
+    def _targets(cls, value: Any, info: ValidationInfo) -> list[Target]:
+        signal = info.field_name
+        if not isinstance(value, list) or not value:
+            raise ValueError(f"{value!r} must be a non-empty list of targets")
+        targets = [_target(t, signal, i) for i, t in enumerate(value)]
+        kinds = [t.kind for t in targets]
+        dup = sorted({k for k in kinds if kinds.count(k) > 1 and k not in ("otlp", "file")})
+        if dup:
+            raise ValueError(f"target {dup[0]!r} listed twice")
+        return targets
+
+    def by_signal(self) -> dict[str, list[Target]]:
+        return {signal: getattr(self, signal) for signal in SIGNALS}
+
+
+class StackConfig(Section):
+    ports: Ports
+    bind_address: IpAddress
+    environment: ShortName   # deployment.environment.name the collector stamps on every signal
+    retention: Retention
+    intervals: Intervals
+    sampling: Sampling
+    collector: CollectorSettings
+    victorialogs: VictoriaLogsSettings
+    native_log_store: FileRotation
+    exports: Exports
+    binaries: Binaries
+    containers: Containers
+    alerting: dict[str, Any] | None = None  # validated by vibes_observe.alerting when rendering
+
+    @field_validator("alerting", mode="plain")
+    @classmethod
+    def _alerting_as_given(cls, value: Any) -> Any:
+        return value  # handed to vibes_observe.alerting.validate as written: it names its own keys
+
+    @property
+    def loopback(self) -> str:
+        """Where this host's clients reach a port bound to ``bind_address``."""
+        return "127.0.0.1" if self.bind_address in ("0.0.0.0", "::") else self.bind_address
+
+
+# --- building --------------------------------------------------------------------------------------
 
 def load_defaults() -> dict[str, Any]:
     """The pyinfra group data file, read as plain data."""
@@ -87,147 +443,28 @@ def read_user_config(path: Path | str | None) -> dict[str, Any]:
     return data
 
 
-def build(user: dict[str, Any] | None = None, *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults ← user config ← overrides, validated. Returns the effective config dict."""
-    defaults = load_defaults()
-    user = user or {}
-    _check_keys(user, defaults, "")
-    cfg = deep_merge(defaults, user)
+def build(user: dict[str, Any] | None = None, *, overrides: dict[str, Any] | None = None) -> StackConfig:
+    """Defaults ← user config ← overrides, validated into a StackConfig."""
+    merged = deep_merge(load_defaults(), user or {})
     if overrides:
-        _check_keys(overrides, defaults, "")
-        cfg = deep_merge(cfg, overrides)
-    validate(cfg)
-    return cfg
-
-
-def _check_keys(user: dict, defaults: dict, prefix: str) -> None:
-    free_form = {"binaries", "alerting", "exports"}  # validated by their own rules
-    for key, value in user.items():
-        dotted = f"{prefix}{key}"
-        if key not in defaults:
-            known = ", ".join(sorted(defaults))
-            raise StackConfigError(f"{dotted}: unknown key (known here: {known})")
-        if dotted in free_form or not isinstance(defaults[key], dict):
-            continue
-        if not isinstance(value, dict):
-            raise StackConfigError(f"{dotted}: must be a mapping, got {value!r}")
-        _check_keys(value, defaults[key], dotted + ".")
-
-
-def validate(cfg: dict[str, Any]) -> None:
-    _validate_ports(cfg["ports"])
+        merged = deep_merge(merged, overrides)
     try:
-        ipaddress.ip_address(str(cfg["bind_address"]))
-    except ValueError:
-        raise StackConfigError(f"bind_address: {cfg['bind_address']!r} is not an IP address") from None
-    env = cfg.get("environment")
-    if not isinstance(env, str) or not re.match(r"^[A-Za-z0-9._-]{1,64}$", env):
-        raise StackConfigError(f"environment: {env!r} must be a short name (letters, digits, . _ -)")
-    for section in ("retention", "intervals"):
-        for key, value in cfg[section].items():
-            duration_seconds(value, f"{section}.{key}")
-    pct = cfg["sampling"]["traces_percent"]
-    if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 <= pct <= 100:
-        raise StackConfigError(f"sampling.traces_percent: {pct!r} must be a number from 0 to 100")
-    for key in ("memory_limit_mib", "memory_spike_limit_mib", "queue_size"):
-        _positive_int(cfg["collector"][key], f"collector.{key}")
-    if not isinstance(cfg["collector"]["bearer_token_auth"], bool):
-        raise StackConfigError(f"collector.bearer_token_auth: {cfg['collector']['bearer_token_auth']!r} must be true or false")
-    duration_seconds(cfg["collector"]["retry_max_elapsed"], "collector.retry_max_elapsed", allow_zero=True)
-    _positive_int(cfg["victorialogs"]["memory_limit_mib"], "victorialogs.memory_limit_mib")
-    for key in ("max_megabytes", "max_backups"):
-        _positive_int(cfg["native_log_store"][key], f"native_log_store.{key}")
-    _validate_binaries(cfg.get("binaries") or {})
-    _validate_exports(cfg["exports"])
+        return StackConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise StackConfigError("\n".join(": ".join(_describe(e)) for e in exc.errors())) from None
 
 
-def _positive_int(value: Any, key: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise StackConfigError(f"{key}: {value!r} must be a positive integer")
-
-
-def _validate_ports(ports: dict[str, Any]) -> None:
-    seen: dict[int, str] = {}
-    for key, value in ports.items():
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-            raise StackConfigError(f"ports.{key}: {value!r} is not a valid port")
-        if value in seen:
-            raise StackConfigError(f"ports.{key}: {value} is already used by ports.{seen[value]}")
-        seen[value] = key
-
-
-def _validate_binaries(binaries: dict[str, Any]) -> None:
-    if not isinstance(binaries, dict):
-        raise StackConfigError(f"binaries: must be a mapping of component to path, got {binaries!r}")
-    for key, value in binaries.items():
-        if key not in COMPONENTS:
-            raise StackConfigError(f"binaries.{key}: unknown component (known: {', '.join(COMPONENTS)})")
-        if not isinstance(value, str) or not value:
-            raise StackConfigError(f"binaries.{key}: {value!r} must be a path")
-
-
-def _validate_exports(exports: Any) -> None:
-    if not isinstance(exports, dict):
-        raise StackConfigError(f"exports: must be a mapping of signal to target list, got {exports!r}")
-    for signal, targets in exports.items():
-        if signal not in SIGNALS:
-            raise StackConfigError(f"exports.{signal}: unknown signal (known: {', '.join(SIGNALS)})")
-        if not isinstance(targets, list) or not targets:
-            raise StackConfigError(f"exports.{signal}: {targets!r} must be a non-empty list of targets")
-        kinds = []
-        for i, target in enumerate(targets):
-            kinds.append(target_kind(target, f"exports.{signal}[{i}]", signal))
-        dup = {k for k in kinds if kinds.count(k) > 1 and k not in ("otlp", "file")}
-        if dup:
-            raise StackConfigError(f"exports.{signal}: target {sorted(dup)[0]!r} listed twice")
-
-
-def target_kind(target: Any, key: str, signal: str) -> str:
-    """Validate one export target and return its kind."""
-    if isinstance(target, str):
-        kind, fields = target, {}
-    elif isinstance(target, dict):
-        kind, fields = target.get("type"), target
-        if not isinstance(kind, str):
-            raise StackConfigError(f"{key}.type: missing; every mapping target needs a type")
-    else:
-        raise StackConfigError(f"{key}: {target!r} must be a target name or a mapping with a type")
-    allowed = TARGETS_BY_SIGNAL[signal]
-    if kind not in allowed:
-        raise StackConfigError(f"{key}: unknown export target {kind!r} for {signal} (known: {', '.join(sorted(allowed))})")
-    if kind == "zipkin":
-        raise StackConfigError(
-            f"{key}: export target 'zipkin' is not available: the zipkin exporter is not served by the "
-            "Go module proxy at our collector version, so our collector build cannot include it; "
-            "send traces to Jaeger (which also reads Zipkin) or to any OTLP endpoint instead")
-    for field in fields:
-        if field not in _TARGET_KEYS[kind]:
-            raise StackConfigError(f"{key}.{field}: unknown key for a {kind} target (known: {', '.join(sorted(_TARGET_KEYS[kind]))})")
-    if kind == "otlp":
-        endpoint = fields.get("endpoint")
-        if not isinstance(endpoint, str) or not endpoint:
-            raise StackConfigError(f"{key}.endpoint: an otlp target needs an endpoint")
-        if fields.get("protocol", "grpc") not in ("grpc", "http"):
-            raise StackConfigError(f"{key}.protocol: {fields['protocol']!r} must be grpc or http")
-        for h, v in (fields.get("headers") or {}).items():
-            if not isinstance(v, str):
-                raise StackConfigError(f"{key}.headers.{h}: {v!r} must be a string")
-        for h, v in (fields.get("headers_env") or {}).items():
-            if not isinstance(v, str) or not _ENV_NAME.match(v):
-                raise StackConfigError(f"{key}.headers_env.{h}: {v!r} must be an environment variable name")
-    if kind in ("datadog", "newrelic") and "api_key_env" in fields:
-        if not _ENV_NAME.match(str(fields["api_key_env"])):
-            raise StackConfigError(f"{key}.api_key_env: {fields['api_key_env']!r} must be an environment variable name")
-    if kind == "console" and fields.get("verbosity", "basic") not in ("basic", "normal", "detailed"):
-        raise StackConfigError(f"{key}.verbosity: {fields['verbosity']!r} must be basic, normal or detailed")
-    return kind
-
-
-def duration_seconds(value: Any, key: str, *, allow_zero: bool = False) -> float:
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
-    if not match:
-        raise StackConfigError(f"{key}: {value!r} is not a duration like 30s, 15m, 168h or 15d")
-    seconds = int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
-    if seconds <= 0 and not allow_zero:
-        raise StackConfigError(f"{key}: {value!r} must be longer than zero")
-    return seconds
+def _describe(error: Any) -> tuple[str, str]:
+    """(key path, message) of one pydantic error: ``loc`` written ``a.b[2].c``, our message kept."""
+    path = ""
+    for part in error["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        path += cause.key if cause.key.startswith("[") or not path else f".{cause.key}"
+        return path, str(cause)
+    if isinstance(cause, ValueError):  # our validators' (and DurationError's) own sentences
+        return path, str(cause)
+    if error["type"] == "missing":
+        return path, "missing"
+    return path, f"{error['input']!r}: {error['msg']}"

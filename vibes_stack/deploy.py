@@ -30,7 +30,7 @@ class DeployError(RuntimeError):
 @dataclass
 class Prepared:
     mode: str
-    cfg: dict[str, Any]
+    cfg: _config.StackConfig
     plan: StackPlan
     state: paths.StateLayout
 
@@ -79,7 +79,7 @@ def prepare(mode: str, config_path: str | Path | None = None, *, state_dir: str 
         from .compose import render_compose
         plan = render_compose(cfg, state.root)
     else:
-        bins = _binaries.resolve_all(cfg.get("binaries") or {}, out=out, install=install)
+        bins = _binaries.resolve_all(cfg.binaries.explicit(), out=out, install=install)
         plan = render_native(cfg, state.root, bins)
     return Prepared(mode, cfg, plan, state)
 
@@ -93,13 +93,9 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
     for c in prep.plan.ordered():
         comps.append({"name": c.name, "argv": c.argv, "env": c.env, "cwd": c.cwd, "health_url": c.health_url,
                       "url": c.url, "files": c.files, "secret_files": sorted(c.secret_files), "dirs": c.dirs,
-                      "config_hash": c.config_hash,
-                      "rules_dir": str(st.config / "prometheus" / "rules") if c.name == "prometheus" else None})
-    token = str(st.secrets / "otlp_token") if prep.cfg["collector"]["bearer_token_auth"] else None
+                      "config_hash": c.config_hash, "secrets": c.secrets, "pruned_dirs": c.pruned_dirs})
     return {"mode": prep.mode, "action": action, "state_dir": str(st.root), "run_dir": str(st.run),
-            "logs_dir": str(st.logs), "python": os.path.abspath(sys.executable), "components": comps,
-            "collector_token_file": token,
-            "grafana_password_file": str(st.secrets / "grafana_admin_password")}
+            "logs_dir": str(st.logs), "python": os.path.abspath(sys.executable), "components": comps}
 
 
 def stack_deploy():

@@ -85,17 +85,10 @@ exports = {
 # Explicit binary paths (native mode); empty = PATH, then cache, Debian, Go build.
 binaries = {}
 
-# Container limits (compose mode).
+# Container settings (compose mode). Each component's memory limit is in its module
+# (vibes_stack/components/); ``mem_limits: {jaeger: 2g}`` overrides one.
 containers = {
-    "mem_limits": {
-        "collector": "512m",
-        "jaeger": "1g",
-        "prometheus": "1g",
-        "alertmanager": "256m",
-        "alert-receiver": "128m",
-        "loki": "1g",
-        "grafana": "512m",
-    },
+    "mem_limits": {},
     "log_max_size": "10m",
     "log_max_file": 3,
 }

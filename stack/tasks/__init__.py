@@ -1,1 +1,1 @@
-"""One module per component; each exposes ``deploy(component, doc)`` and ``stop(component, doc)``."""
+"""``native``: every supervised component (one loop over the rendered document); ``compose``: the compose project."""

@@ -79,13 +79,13 @@ class LiveStack:
 
     # --- contract attributes
     @property
-    def config(self) -> dict[str, Any]:
+    def config(self) -> stack_config.StackConfig:
         assert self._prep is not None
         return self._prep.cfg
 
     @property
-    def ports(self) -> dict[str, int]:
-        return self.config["ports"]
+    def ports(self) -> dict[str, int]:  # by key, as the tests name them (``stack.ports["prometheus"]``)
+        return self.config.ports.model_dump()
 
     def _url(self, port_key: str) -> str:
         return f"http://127.0.0.1:{self.ports[port_key]}"

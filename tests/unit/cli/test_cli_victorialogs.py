@@ -19,7 +19,8 @@ from vibes_observe.clients.victorialogs import (VictoriaLogsClient, build_logsql
                                                 rfc3339)
 from vibes_observe.commands.trace_cost import session_summaries
 from vibes_sdk import names as n
-from vibes_stack import binaries, config, paths, render, supervisor
+from vibes_stack import binaries, config, paths, supervisor
+from vibes_stack.components import NativePlacement, victorialogs as vl_component
 
 try:
     from opentelemetry.sdk._logs import LogRecord
@@ -42,7 +43,7 @@ def victorialogs(tmp_path_factory):
         pytest.fail("no VictoriaLogs binary: run `python -m vibes_stack binaries` (make test does)")
     tmp = tmp_path_factory.mktemp("vl")
     cfg = config.build({"ports": {"victorialogs": _free_port()}})
-    plan = render.native_victorialogs(cfg, paths.StateLayout(tmp), binary, "127.0.0.1")
+    plan = vl_component.spec(cfg, NativePlacement(cfg, paths.StateLayout(tmp), {"victorialogs": binary}))
     spec = {"name": plan.name, "argv": plan.argv, "env": plan.env, "cwd": str(tmp), "dirs": plan.dirs,
             "health_url": plan.health_url, "config_hash": plan.config_hash, "run_dir": str(tmp / "run"),
             "log": str(tmp / "vl.log")}
@@ -62,9 +63,9 @@ def victorialogs(tmp_path_factory):
 
 def _provider(url: str, service: str) -> LoggerProvider:
     lp = LoggerProvider(resource=Resource.create({n.SERVICE_NAME: service}))
-    headers = {"VL-Stream-Fields": ",".join(render.VICTORIALOGS_STREAM_FIELDS)}
+    headers = {"VL-Stream-Fields": ",".join(vl_component.STREAM_FIELDS)}
     lp.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(
-        endpoint=url + render.VICTORIALOGS_OTLP_PATH, headers=headers)))
+        endpoint=url + vl_component.OTLP_PATH, headers=headers)))
     return lp
 
 

@@ -45,16 +45,16 @@ def test_bad_config_names_the_key(user, message):
 
 def test_defaults_are_valid_and_secure():
     cfg = config.build({})
-    assert cfg["bind_address"] == "127.0.0.1"
-    assert cfg["collector"]["bearer_token_auth"] is False  # opt-in
-    assert cfg["exports"]["traces"] == ["jaeger"]
+    assert cfg.bind_address == "127.0.0.1"
+    assert cfg.collector.bearer_token_auth is False  # opt-in
+    assert [t.kind for t in cfg.exports.traces] == ["jaeger"]
 
 
 def test_user_values_merge_over_defaults():
     cfg = config.build({"ports": {"prometheus": 19090}, "retention": {"traces": "48h"}})
-    assert cfg["ports"]["prometheus"] == 19090
-    assert cfg["ports"]["collector_otlp_grpc"] == 4317      # untouched default kept
-    assert cfg["retention"] == {**config.load_defaults()["retention"], "traces": "48h"}
+    assert cfg.ports.prometheus == 19090
+    assert cfg.ports.collector_otlp_grpc == 4317      # untouched default kept
+    assert cfg.retention.model_dump() == {**config.load_defaults()["retention"], "traces": "48h"}
 
 
 def test_unreadable_user_file_names_the_file(tmp_path):
@@ -90,6 +90,6 @@ def test_versions_are_host_data_not_a_user_setting():
 
 
 def test_environment_name_is_checked():
-    assert config.build({"environment": "staging"})["environment"] == "staging"
+    assert config.build({"environment": "staging"}).environment == "staging"
     with pytest.raises(StackConfigError, match="environment: 'a b' must be a short name"):
         config.build({"environment": "a b"})

@@ -1,2 +1,0 @@
-"""jaeger: rendered config, then the supervised process."""
-from tasks._native import deploy, stop  # noqa: F401  (nothing jaeger-specific beyond its rendered files)

@@ -1,0 +1,39 @@
+"""prometheus: scrapes the collector's exporter and every component; evaluates the generated rules."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import _alerting, victorialogs
+from .base import Component, ComponentSpec, Placement, template
+
+if TYPE_CHECKING:
+    from ..config import StackConfig
+
+NAME = "prometheus"
+SCRAPED = ("collector", "jaeger", "alertmanager", NAME, victorialogs.NAME, "loki")
+
+
+def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
+    port = cfg.ports.prometheus
+    rule_files, _, _ = _alerting.outputs(cfg, place)
+    rules_dir, seen_rules_dir = place.config_file(NAME, "rules")
+    config, seen_config = place.config_file(NAME, "prometheus.yml")
+    files = {config: template(
+        "prometheus.yml.j2", intervals=cfg.intervals, ports=cfg.ports,
+        hosts={c: place.reach(c) for c in SCRAPED}, loki_enabled=place.available("loki"),
+        victorialogs_enabled=victorialogs.wanted(cfg, place), paths={"prometheus_rules": seen_rules_dir})}
+    files.update({f"{rules_dir}/{name}": text for name, text in sorted(rule_files.items())})
+    return ComponentSpec(
+        NAME, [*place.executable(NAME), f"--config.file={seen_config}", f"--storage.tsdb.path={place.data(NAME)}",
+               # Prometheus takes ms/s/m/h/d/w/y durations: exactly the stack config's syntax
+               f"--storage.tsdb.retention.time={cfg.retention.metrics}",
+               f"--web.listen-address={place.listen}:{port}",
+               "--web.enable-lifecycle", "--enable-feature=exemplar-storage"],
+        health_url=place.url(port, "/-/ready"), url=place.url(port),
+        files=files, dirs=[str(place.state.data / NAME), rules_dir],
+        pruned_dirs=[rules_dir],  # a dropped rule stops evaluating (user rules live in a sibling dir)
+        published=[port])
+
+
+COMPONENT = Component(NAME, spec, after=("collector", "alertmanager"), executables=("prometheus",),
+                      memory_limit="1g")
