@@ -24,13 +24,19 @@ from .errors import StackConfigError
 
 #: tools built and cached like the components but not part of the stack (bench/ load generator)
 TOOLS = {"telemetrygen": ("telemetrygen",)}
-#: executable names looked up on PATH: each component's own (its module), then the tools
-PATH_NAMES = {**{c.name: c.executables for c in components.ALL if c.executables}, **TOOLS}
 DEBIAN_PACKAGES = ("prometheus", "prometheus-alertmanager")
-NATIVE_REQUIRED = tuple(c.name for c in components.ALL if c.executables and not c.optional)
 GO_BUILT = ("jaeger", "victorialogs", "telemetrygen")
-# licence policy: never built here, used only when present
-NATIVE_OPTIONAL = tuple(c.name for c in components.ALL if c.optional)
+
+
+def path_names() -> dict[str, tuple[str, ...]]:
+    """Executable names looked up on PATH: each component's own (its module), then the tools."""
+    return {**{c.name: c.executables for c in components.ALL if c.executables}, **TOOLS}
+
+
+def native_components(*, optional: bool) -> list[str]:
+    """Components with a native binary: required ones, or (licence policy: never built here) the
+    optional ones used only when present."""
+    return [c.name for c in components.ALL if c.executables and c.optional == optional]
 
 
 class BinaryError(RuntimeError):
@@ -55,7 +61,7 @@ def cache_path(component: str) -> Path:
     if component == "collector":
         return paths.cache_bin_dir() / f"collector-{v['collector']['version']}-{manifest_hash()}" / "otelcol-vibes"
     if component in GO_BUILT:  # cache dir named after the component, binary after its executable
-        return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / PATH_NAMES[component][0]
+        return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / path_names()[component][0]
     return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / component
 
 
@@ -64,7 +70,7 @@ def _executable(p: Path | str | None) -> bool:
 
 
 def _on_path(component: str) -> str | None:
-    for name in PATH_NAMES[component]:
+    for name in path_names()[component]:
         found = shutil.which(name)
         if found:
             return found
@@ -94,7 +100,7 @@ def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], 
                 install: bool = True) -> dict[str, str | None]:
     """Every native binary, installing/building what is missing (when ``install``)."""
     result: dict[str, str | None] = {}
-    for component in NATIVE_REQUIRED:
+    for component in native_components(optional=False):
         path, source = find(component, explicit)
         if path is None and install:
             path, source = _obtain(component, out)
@@ -102,7 +108,7 @@ def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], 
             path, source = _predicted(component), "missing: `up` would install or build it"
         out(f"  {component:<13} {path}  ({source})")
         result[component] = path
-    for component in NATIVE_OPTIONAL:
+    for component in native_components(optional=True):
         path, source = find(component, explicit)
         out(f"  {component:<13} {path or 'absent'}" + (f"  ({source})" if path else
             "  (cannot be built here: licence policy; see `make up` notices)"))

@@ -203,11 +203,18 @@ class _PerComponent(Section):
     """Keys are component names (the registry's)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    known: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def applies_to(cls, component: components.Component) -> bool:
+        raise NotImplementedError
+
+    @classmethod
+    def known(cls) -> list[str]:  # read at validation: a component registered later counts
+        return [c.name for c in components.ALL if cls.applies_to(c)]
 
     @classmethod
     def unknown_key(cls, key: str) -> str:
-        return f"unknown component (known: {', '.join(cls.known)})"
+        return f"unknown component (known: {', '.join(cls.known())})"
 
     @model_validator(mode="before")
     @classmethod
@@ -215,7 +222,7 @@ class _PerComponent(Section):
         if not isinstance(data, dict):
             raise ValueError(f"must be a mapping of component to {cls.__doc__}, got {data!r}")
         for key, value in data.items():
-            if key not in cls.known:
+            if key not in cls.known():
                 raise FieldError(str(key), cls.unknown_key(str(key)))
         return data
 
@@ -226,7 +233,9 @@ class _PerComponent(Section):
 class Binaries(_PerComponent):
     """path"""
 
-    known = tuple(c.name for c in components.ALL if c.executables)
+    @classmethod
+    def applies_to(cls, component: components.Component) -> bool:
+        return bool(component.executables)
 
     @model_validator(mode="after")
     def _paths(self) -> Binaries:
@@ -242,7 +251,9 @@ class Binaries(_PerComponent):
 class MemLimits(_PerComponent):
     """memory limit"""
 
-    known = tuple(c.name for c in components.ALL if c.memory_limit)
+    @classmethod
+    def applies_to(cls, component: components.Component) -> bool:
+        return bool(component.memory_limit)
 
     @model_validator(mode="after")
     def _limits(self) -> MemLimits:
