@@ -22,7 +22,7 @@ def test_second_deploy_changes_nothing(stack):
 
 def test_changing_one_setting_restarts_only_its_component(stack):
     stack.reset()
-    original = stack.config["retention"]["traces"]
+    original = str(stack.config.retention.traces)
     before = _pids(stack)
     try:
         result = stack.redeploy({"retention": {"traces": "100h"}})
