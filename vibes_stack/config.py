@@ -121,19 +121,29 @@ class Section(BaseModel):
     """A mapping with known keys; an unknown key is named with the keys it could have been."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    mapping_of: ClassVar[str] = ""   # "component to path": named when the value is not a mapping
+
+    @classmethod
+    def known(cls) -> list[str]:
+        return list(cls.model_fields)
 
     @classmethod
     def unknown_key(cls, key: str) -> str:
-        return f"unknown key (known here: {', '.join(sorted(cls.model_fields))})"
+        return f"unknown key (known here: {', '.join(sorted(cls.known()))})"
+
+    @classmethod
+    def check_value(cls, key: str, value: Any) -> None:
+        """Per-key checks before the fields' own (sections with free keys)."""
 
     @model_validator(mode="before")
     @classmethod
     def _known_keys(cls, data: Any) -> Any:
         if not isinstance(data, dict):
-            raise ValueError(f"must be a mapping, got {data!r}")
-        for key in data:
-            if key not in cls.model_fields:
+            raise ValueError(f"must be a mapping{' of ' + cls.mapping_of if cls.mapping_of else ''}, got {data!r}")
+        for key, value in data.items():
+            if key not in cls.known():
                 raise FieldError(str(key), cls.unknown_key(str(key)))
+            cls.check_value(str(key), value)
         return data
 
 
@@ -200,67 +210,43 @@ class FileRotation(Section):
 
 
 class _PerComponent(Section):
-    """Keys are component names (the registry's)."""
+    """Keys are component names (the registry's, read at validation: a component registered later counts)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
+    applies_to: ClassVar[staticmethod]                        # (Component) -> bool
+    valid: ClassVar[staticmethod]                             # (value) -> bool
+    invalid: ClassVar[str]                                    # message after the value's repr
 
     @classmethod
-    def applies_to(cls, component: components.Component) -> bool:
-        raise NotImplementedError
-
-    @classmethod
-    def known(cls) -> list[str]:  # read at validation: a component registered later counts
+    def known(cls) -> list[str]:
         return [c.name for c in components.ALL if cls.applies_to(c)]
 
     @classmethod
     def unknown_key(cls, key: str) -> str:
         return f"unknown component (known: {', '.join(cls.known())})"
 
-    @model_validator(mode="before")
     @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError(f"must be a mapping of component to {cls.__doc__}, got {data!r}")
-        for key, value in data.items():
-            if key not in cls.known():
-                raise FieldError(str(key), cls.unknown_key(str(key)))
-        return data
+    def check_value(cls, key: str, value: Any) -> None:
+        if not cls.valid(value):
+            raise FieldError(key, f"{value!r} {cls.invalid}")
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return (self.model_extra or {}).get(name, default)
-
-
-class Binaries(_PerComponent):
-    """path"""
-
-    @classmethod
-    def applies_to(cls, component: components.Component) -> bool:
-        return bool(component.executables)
-
-    @model_validator(mode="after")
-    def _paths(self) -> Binaries:
-        for key, value in (self.model_extra or {}).items():
-            if not isinstance(value, str) or not value:
-                raise FieldError(key, f"{value!r} must be a path")
-        return self
 
     def explicit(self) -> dict[str, str]:
         return dict(self.model_extra or {})
 
 
+class Binaries(_PerComponent):
+    mapping_of, invalid = "component to path", "must be a path"
+    applies_to = staticmethod(lambda c: bool(c.executables))
+    valid = staticmethod(lambda v: isinstance(v, str) and bool(v))
+
+
 class MemLimits(_PerComponent):
-    """memory limit"""
-
-    @classmethod
-    def applies_to(cls, component: components.Component) -> bool:
-        return bool(component.memory_limit)
-
-    @model_validator(mode="after")
-    def _limits(self) -> MemLimits:
-        for key, value in (self.model_extra or {}).items():
-            if not isinstance(value, str) or not re.match(r"^\d+[kmg]?$", value):
-                raise FieldError(key, f"{value!r} must be a memory size like 512m or 1g")
-        return self
+    mapping_of, invalid = "component to memory limit", "must be a memory size like 512m or 1g"
+    applies_to = staticmethod(lambda c: bool(c.memory_limit))
+    valid = staticmethod(lambda v: isinstance(v, str) and bool(re.match(r"^\d+[kmg]?$", v)))
 
 
 class Containers(Section):
