@@ -97,7 +97,6 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     text = template("otelcol.yaml.j2", listen=place.listen, ports=ports, collector=cfg.collector,
                     sampling=cfg.sampling, environment=cfg.environment, redaction_patterns=names.REDACTION_PATTERNS,
                     exporters=bodies, pipelines=pipelines, pricing=pricing(),
-                    trace_retention_ns=int(cfg.retention.traces.seconds * 10**9),
                     paths={"collector_queue": f"{place.data(NAME)}/queue", "otlp_token": seen_token})
     if place.native:
         old_files = pending_import(st.log_store)
