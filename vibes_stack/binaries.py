@@ -253,7 +253,8 @@ def build_in_module_tree(component: str, target: Path, out: Callable[[str], None
         shutil.copytree(src_dir, src)
         for p in [src, *src.rglob("*")]:  # the module cache is read-only
             p.chmod(p.stat().st_mode | 0o200)
-        _run([go, "build", "-v", "-ldflags=-s -w", "-o", target.name, f"./{v['go_package']}"],
+        tags = [f"-tags={v['go_build_tags']}"] if v.get("go_build_tags") else []
+        _run([go, "build", "-v", *tags, "-ldflags=-s -w", "-o", target.name, f"./{v['go_package']}"],
              f"{component}: build", out, env=env, cwd=src)
         _install(src / target.name, target)
     return target
