@@ -49,8 +49,10 @@ def node(host: Host) -> metrics.Node:
 def topology(cluster: Cluster) -> metrics.Topology:
     nodes = {group: tuple(node(h) for h in cluster.group(group)) for group in GROUPS}
     receiver = cluster.group("receivers")[0]
+    # hosts share one filesystem: the rulers' one rules path lies outside any host's state dir
     return metrics.Topology(nodes["routers"], nodes["ingestors"], nodes["queriers"], nodes["rulers"],
-                            nodes["alertmanagers"], f"http://{receiver.address}:{RECEIVER_PORT}/alerts")
+                            nodes["alertmanagers"], f"http://{receiver.address}:{RECEIVER_PORT}/alerts",
+                            cluster.spec.state_root / "rulers" / "rules")
 
 
 # --- HTTP

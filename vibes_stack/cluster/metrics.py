@@ -58,6 +58,11 @@ class Topology:
     rulers: tuple[Node, ...]
     alertmanagers: tuple[Node, ...]
     receiver_url: str  # the alert receiver's /alerts URL every Alertmanager delivers to
+    # The SAME path on every ruler. Prometheus' rule manager offsets a group's evaluations by a hash of
+    # (file path, group name): one path puts the replicas' ledger samples on the same timestamps, so
+    # query's replica dedup is 1:1. At different offsets its penalty merger took an extra ledger
+    # increment from the second replica (measured: 13 steps counted for 12 sent).
+    rules_dir: Path
 
     def validate(self) -> None:
         for role in ("routers", "ingestors", "queriers", "rulers", "alertmanagers"):
@@ -131,14 +136,19 @@ def ingestor(node: Node, cfg: Mapping[str, Any], thanos: str) -> Process:
 
 def querier(node: Node, topology: Topology, thanos: str) -> Process:
     stores = [n.endpoint("grpc") for n in topology.ingestors + topology.rulers]
+    # chain: replicas hold the same samples at the same timestamps (receive replicates each sample;
+    # rulers share one rules path, see Topology.rules_dir), so dedup is 1:1 and exact. The default
+    # penalty merger, made for scrapes at different instants, dropped two batches of samples at an
+    # ingestor's failover (measured: 10 700 of 10 800 samples).
     argv = [thanos, "query", *_listeners(node), *(f"--endpoint={s}" for s in stores),
-            f"--query.replica-label={RECEIVE_REPLICA_LABEL}", f"--query.replica-label={RULE_REPLICA_LABEL}"]
+            f"--query.replica-label={RECEIVE_REPLICA_LABEL}", f"--query.replica-label={RULE_REPLICA_LABEL}",
+            "--deduplication.func=chain"]
     return Process("query", node, tuple(argv), _ready(node))
 
 
 def ruler(node: Node, topology: Topology, cfg: Mapping[str, Any], rule_files: Mapping[str, str],
           thanos: str) -> Process:
-    rules_dir = node.layout.config / "thanos-rule" / "rules"
+    rules_dir = topology.rules_dir
     data = node.layout.data / "thanos-rule"
     argv = [thanos, "rule", *_listeners(node), f"--data-dir={data}",
             f"--rule-file={rules_dir}/*.yml",

@@ -18,7 +18,8 @@ def _nodes(prefix: str, first: int, count: int, root: Path) -> tuple[metrics.Nod
 @pytest.fixture
 def topo(tmp_path: Path) -> metrics.Topology:
     return metrics.Topology(_nodes("r", 10, 2, tmp_path), _nodes("i", 20, 2, tmp_path), _nodes("q", 30, 1, tmp_path),
-                            _nodes("u", 40, 2, tmp_path), _nodes("m", 50, 2, tmp_path), "http://10.9.0.60:9097/alerts")
+                            _nodes("u", 40, 2, tmp_path), _nodes("m", 50, 2, tmp_path), "http://10.9.0.60:9097/alerts",
+                            tmp_path / "rules")
 
 
 @pytest.fixture
@@ -66,12 +67,14 @@ def test_query_reads_ingestors_and_rulers_deduplicated_on_their_replica_labels(c
     (query,) = _render(cfg, topo)["query"]
     assert _flags(query, "endpoint") == [n.endpoint("grpc") for n in topo.ingestors + topo.rulers]
     assert set(_flags(query, "query.replica-label")) == {metrics.RECEIVE_REPLICA_LABEL, metrics.RULE_REPLICA_LABEL}
+    assert _flags(query, "deduplication.func") == ["chain"]  # replicas' samples share timestamps: 1:1
 
 
 def test_rulers_load_the_single_host_rule_files_and_send_to_every_alertmanager(cfg, topo):
     single_host_rules = alerting_outputs(cfg, topo.receiver_url)[0]
     for ruler in _render(cfg, topo)["rule"]:
-        assert {Path(path).name: text for path, text in ruler.files.items()} == single_host_rules
+        # one path on every ruler: their groups evaluate at the same instants (see Topology.rules_dir)
+        assert ruler.files == {str(topo.rules_dir / name): text for name, text in single_host_rules.items()}
         assert _flags(ruler, "eval-interval") == [cfg["intervals"]["evaluation"]]
         assert _flags(ruler, "alertmanagers.url") == [metrics.alertmanager_url(n, cfg) for n in topo.alertmanagers]
         assert _flags(ruler, "alert.label-drop") == [metrics.RULE_REPLICA_LABEL]  # replicas' alerts identical
@@ -90,7 +93,7 @@ def test_alertmanagers_gossip_with_each_other_and_deliver_to_the_receiver(cfg, t
 
 def test_too_few_ingestors_for_the_replication_factor_is_refused(cfg, topo):
     short = metrics.Topology(topo.routers, topo.ingestors[:1], topo.queriers, topo.rulers, topo.alertmanagers,
-                             topo.receiver_url)
+                             topo.receiver_url, topo.rules_dir)
     with pytest.raises(ValueError, match="ingestors: 1 node"):
         metrics.render(cfg, short, thanos="t", alertmanager_bin="a")
 
