@@ -31,6 +31,7 @@ GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "reference": ("p1",),  # the single-host engine the tier must agree with: Debian's Prometheus 2.42
     "receivers": ("x1",),  # our alert receiver (vibes_observe.alert_receiver)
 })
+FIGURES: dict[str, str] = {}  # measured here, printed in the terminal summary (conftest)
 PROMETHEUS_PORT = 9090
 RECEIVER_PORT = 9097
 READY_TIMEOUT = 90.0
@@ -46,13 +47,18 @@ def node(host: Host) -> metrics.Node:
     return metrics.Node(host.name, host.address, host.state_dir)
 
 
+def ruler_root(cluster: Cluster) -> Path:
+    """The one state dir path every ruler sees (metrics.Topology.validate): on real hosts simply the
+    same path; here, where hosts share a filesystem, each ruler's own dir mounted there privately."""
+    return cluster.spec.state_root / "ruler-root"
+
+
 def topology(cluster: Cluster) -> metrics.Topology:
     nodes = {group: tuple(node(h) for h in cluster.group(group)) for group in GROUPS}
+    rulers = tuple(metrics.Node(h.name, h.address, ruler_root(cluster)) for h in cluster.group("rulers"))
     receiver = cluster.group("receivers")[0]
-    # hosts share one filesystem: the rulers' one rules path lies outside any host's state dir
-    return metrics.Topology(nodes["routers"], nodes["ingestors"], nodes["queriers"], nodes["rulers"],
-                            nodes["alertmanagers"], f"http://{receiver.address}:{RECEIVER_PORT}/alerts",
-                            cluster.spec.state_root / "rulers" / "rules")
+    return metrics.Topology(nodes["routers"], nodes["ingestors"], nodes["queriers"], rulers,
+                            nodes["alertmanagers"], f"http://{receiver.address}:{RECEIVER_PORT}/alerts")
 
 
 # --- HTTP
@@ -128,14 +134,24 @@ class Tier:
     running: dict[str, Started] = field(default_factory=dict)  # host name → process
 
     def start(self, process: metrics.Process) -> Started:
-        for directory in process.dirs:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-        for path, text in process.files.items():
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text)
         host = self.cluster.host(process.node.name)
+        seen_at = process.node.state_dir  # where the process sees its state; the host's own dir holds it
+
+        def on_host(path: str) -> Path:
+            return host.state_dir / Path(path).relative_to(seen_at)
+
+        for directory in process.dirs:
+            on_host(directory).mkdir(parents=True, exist_ok=True)
+        for path, text in process.files.items():
+            on_host(path).parent.mkdir(parents=True, exist_ok=True)
+            on_host(path).write_text(text)
+        argv = list(process.argv)
+        if seen_at != host.state_dir:  # a private mount of the host's dir at the shared path (same pid)
+            seen_at.mkdir(parents=True, exist_ok=True)
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" "$1" && shift && exec "$@"', str(host.state_dir), str(seen_at), *argv]
         began = time.monotonic()
-        popen = self.cluster.spawn(host, list(process.argv), log=host.state_dir / f"{process.role}.log")
+        popen = self.cluster.spawn(host, argv, log=host.state_dir / f"{process.role}.log")
         def ready() -> bool:
             if popen.poll() is not None:
                 raise ClusterError(f"{process.role} on {host.name} exited")

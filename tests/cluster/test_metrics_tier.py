@@ -21,11 +21,10 @@ from vibes_stack.render import alerting_outputs
 
 from . import faults
 from .hosts import Cluster
-from .metrics_tier import (Tier, alert_receiver, api, debian_binary, http_get, instant, lab_spec, listening_addresses,
-                           reference_prometheus, rss_mib, thanos_binary, topology)
+from .metrics_tier import (FIGURES, Tier, alert_receiver, api, debian_binary, http_get, instant, lab_spec,
+                           listening_addresses, reference_prometheus, rss_mib, thanos_binary, topology)
 from .remote_write import Writer
 
-FIGURES: dict[str, str] = {}
 BUDGET = {"name": "tiny", "amount": 0.01, "period": "day"}
 # a fast ledger and evaluation so the test sees several ledger steps in a minute or two
 STACK = {"intervals": {"evaluation": "5s"},
@@ -55,20 +54,6 @@ def tier() -> Iterator[Tier]:
             FIGURES[f"{started.process.role} {name}"] = (f"ready in {started.seconds_to_ready:.1f}s, "
                                                          f"RSS {rss_mib(started.popen.pid):.0f} MiB")
         yield up
-
-
-def pytest_terminal_summary_lines() -> list[str]:
-    return [f"{k:<36} {v}" for k, v in FIGURES.items()]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def print_figures(request) -> Iterator[None]:
-    yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter and FIGURES:
-        reporter.section("metrics tier figures (this machine)")
-        for line in pytest_terminal_summary_lines():
-            reporter.write_line(line)
 
 
 # --- the workload: the ledger's source counters, the same samples to both engines

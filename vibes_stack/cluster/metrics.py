@@ -58,16 +58,19 @@ class Topology:
     rulers: tuple[Node, ...]
     alertmanagers: tuple[Node, ...]
     receiver_url: str  # the alert receiver's /alerts URL every Alertmanager delivers to
-    # The SAME path on every ruler. Prometheus' rule manager offsets a group's evaluations by a hash of
-    # (file path, group name): one path puts the replicas' ledger samples on the same timestamps, so
-    # query's replica dedup is 1:1. At different offsets its penalty merger took an extra ledger
-    # increment from the second replica (measured: 13 steps counted for 12 sent).
-    rules_dir: Path
 
     def validate(self) -> None:
         for role in ("routers", "ingestors", "queriers", "rulers", "alertmanagers"):
             if not getattr(self, role):
                 raise ValueError(f"metrics tier: {role}: at least one node is needed")
+        # Prometheus' rule manager offsets a group's evaluations by a hash of (file path, group name), and
+        # thanos rule loads its rule files from a copy under its data dir: one state dir path on every
+        # ruler puts the replicas' ledger samples on the same timestamps, so query's dedup is 1:1.
+        # At different offsets the merge took a second replica's increments too (measured: the
+        # penalty merger counted 13 ledger steps for 12, the chain merger 24).
+        if len({n.state_dir for n in self.rulers}) != 1:
+            raise ValueError("metrics tier: rulers: every ruler needs the same state dir path, got "
+                             + ", ".join(sorted(str(n.state_dir) for n in self.rulers)))
         if len(self.ingestors) < REPLICATION_FACTOR:
             raise ValueError(f"metrics tier: ingestors: {len(self.ingestors)} node(s) cannot hold "
                              f"replication factor {REPLICATION_FACTOR}")
@@ -137,7 +140,7 @@ def ingestor(node: Node, cfg: Mapping[str, Any], thanos: str) -> Process:
 def querier(node: Node, topology: Topology, thanos: str) -> Process:
     stores = [n.endpoint("grpc") for n in topology.ingestors + topology.rulers]
     # chain: replicas hold the same samples at the same timestamps (receive replicates each sample;
-    # rulers share one rules path, see Topology.rules_dir), so dedup is 1:1 and exact. The default
+    # rulers evaluate at the same instants, see Topology.validate), so dedup is 1:1 and exact. The default
     # penalty merger, made for scrapes at different instants, dropped two batches of samples at an
     # ingestor's failover (measured: 10 700 of 10 800 samples).
     argv = [thanos, "query", *_listeners(node), *(f"--endpoint={s}" for s in stores),
@@ -148,7 +151,7 @@ def querier(node: Node, topology: Topology, thanos: str) -> Process:
 
 def ruler(node: Node, topology: Topology, cfg: Mapping[str, Any], rule_files: Mapping[str, str],
           thanos: str) -> Process:
-    rules_dir = topology.rules_dir
+    rules_dir = node.layout.config / "thanos-rule" / "rules"
     data = node.layout.data / "thanos-rule"
     argv = [thanos, "rule", *_listeners(node), f"--data-dir={data}",
             f"--rule-file={rules_dir}/*.yml",

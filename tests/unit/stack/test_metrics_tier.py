@@ -18,8 +18,11 @@ def _nodes(prefix: str, first: int, count: int, root: Path) -> tuple[metrics.Nod
 @pytest.fixture
 def topo(tmp_path: Path) -> metrics.Topology:
     return metrics.Topology(_nodes("r", 10, 2, tmp_path), _nodes("i", 20, 2, tmp_path), _nodes("q", 30, 1, tmp_path),
-                            _nodes("u", 40, 2, tmp_path), _nodes("m", 50, 2, tmp_path), "http://10.9.0.60:9097/alerts",
-                            tmp_path / "rules")
+                            _rulers(tmp_path), _nodes("m", 50, 2, tmp_path), "http://10.9.0.60:9097/alerts")
+
+
+def _rulers(root: Path) -> tuple[metrics.Node, ...]:  # one state dir path on every ruler host
+    return tuple(metrics.Node(f"u{i}", f"10.9.0.{40 + i}", root / "ruler") for i in range(2))
 
 
 @pytest.fixture
@@ -73,8 +76,7 @@ def test_query_reads_ingestors_and_rulers_deduplicated_on_their_replica_labels(c
 def test_rulers_load_the_single_host_rule_files_and_send_to_every_alertmanager(cfg, topo):
     single_host_rules = alerting_outputs(cfg, topo.receiver_url)[0]
     for ruler in _render(cfg, topo)["rule"]:
-        # one path on every ruler: their groups evaluate at the same instants (see Topology.rules_dir)
-        assert ruler.files == {str(topo.rules_dir / name): text for name, text in single_host_rules.items()}
+        assert {Path(path).name: text for path, text in ruler.files.items()} == single_host_rules
         assert _flags(ruler, "eval-interval") == [cfg["intervals"]["evaluation"]]
         assert _flags(ruler, "alertmanagers.url") == [metrics.alertmanager_url(n, cfg) for n in topo.alertmanagers]
         assert _flags(ruler, "alert.label-drop") == [metrics.RULE_REPLICA_LABEL]  # replicas' alerts identical
@@ -93,7 +95,7 @@ def test_alertmanagers_gossip_with_each_other_and_deliver_to_the_receiver(cfg, t
 
 def test_too_few_ingestors_for_the_replication_factor_is_refused(cfg, topo):
     short = metrics.Topology(topo.routers, topo.ingestors[:1], topo.queriers, topo.rulers, topo.alertmanagers,
-                             topo.receiver_url, topo.rules_dir)
+                             topo.receiver_url)
     with pytest.raises(ValueError, match="ingestors: 1 node"):
         metrics.render(cfg, short, thanos="t", alertmanager_bin="a")
 
@@ -111,3 +113,11 @@ def test_thanos_is_cached_by_version_and_not_rebuilt_when_present(tmp_path, monk
 
     monkeypatch.setattr(binaries, "build_in_module_tree", no_build)
     assert binaries.module_tree_binary("thanos") == target
+
+
+def test_rulers_with_different_state_dirs_are_refused(cfg, topo, tmp_path):
+    # their groups would evaluate at different instants and dedup could not merge the ledgers 1:1
+    apart = tuple(metrics.Node(n.name, n.address, tmp_path / n.name) for n in topo.rulers)
+    with pytest.raises(ValueError, match="rulers: every ruler needs the same state dir path"):
+        metrics.render(cfg, metrics.Topology(topo.routers, topo.ingestors, topo.queriers, apart,
+                                             topo.alertmanagers, topo.receiver_url), thanos="t", alertmanager_bin="a")
