@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from vibes_stack import binaries
+from vibes_stack.config import StackConfig
 from vibes_stack.cluster import metrics
 
 from .hosts import Cluster, Host, LabSpec
@@ -129,7 +130,7 @@ class Started:
 @dataclass
 class Tier:
     cluster: Cluster
-    cfg: Mapping[str, Any]
+    cfg: StackConfig
     processes: list[metrics.Process]
     running: dict[str, Started] = field(default_factory=dict)  # host name → process
 
@@ -185,14 +186,14 @@ def debian_binary(component: str) -> str:
     return path
 
 
-def reference_prometheus(host: Host, cfg: Mapping[str, Any], rule_files: Mapping[str, str]) -> metrics.Process:
+def reference_prometheus(host: Host, cfg: StackConfig, rule_files: Mapping[str, str]) -> metrics.Process:
     """Debian's Prometheus 2.42 as the single-host stack runs it, fed by remote write instead of
     scrapes, evaluating the same rule files at the same intervals."""
     layout = node(host).layout
     rules_dir = layout.config / "prometheus" / "rules"
     config = layout.config / "prometheus" / "prometheus.yml"
     data = layout.data / "prometheus"
-    text = json.dumps({"global": {"evaluation_interval": cfg["intervals"]["evaluation"]},
+    text = json.dumps({"global": {"evaluation_interval": cfg.intervals.evaluation},
                        "rule_files": [f"{rules_dir}/*.yml"]})  # JSON is YAML
     files = {str(config): text, **{str(rules_dir / name): body for name, body in rule_files.items()}}
     argv = (debian_binary("prometheus"), f"--config.file={config}", f"--storage.tsdb.path={data}",

@@ -17,7 +17,6 @@ import yaml
 from vibes_observe.alerting import defaults as d
 from vibes_stack import config
 from vibes_stack.cluster import metrics
-from vibes_stack.render import alerting_outputs
 
 from . import faults
 from .hosts import Cluster
@@ -44,7 +43,7 @@ def tier() -> Iterator[Tier]:
         began = time.monotonic()
         processes = metrics.render(cfg, topology(cluster), thanos=thanos_binary(),
                                    alertmanager_bin=debian_binary("alertmanager"))
-        rule_files = alerting_outputs(cfg, "http://unused/alerts")[0]
+        rule_files = metrics.alerting_files(cfg, topology(cluster))[0]
         processes += [reference_prometheus(cluster.group("reference")[0], cfg, rule_files),
                       alert_receiver(cluster.group("receivers")[0], sys.executable)]
         up = Tier(cluster, cfg, processes)
@@ -124,7 +123,7 @@ def test_every_rule_gives_the_same_result_on_both_engines(tier: Tier):
         time.sleep(STEP_S)
     at = time.time()
 
-    rules = rule_entries(alerting_outputs(dict(tier.cfg), "http://unused/alerts")[0])
+    rules = rule_entries(metrics.alerting_files(tier.cfg, topology(tier.cluster))[0])
     differing, compared = [], 0
     for rule in rules:
         name = rule.get("record") or rule["alert"]

@@ -20,10 +20,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
+from ..components import _alerting
 from ..paths import StateLayout
-from ..render import alerting_outputs
+
+if TYPE_CHECKING:
+    from ..config import StackConfig
 
 #: Thanos' own default ports; each node has its own address, so they never collide.
 THANOS_PORTS = MappingProxyType({"grpc": 10901, "http": 10902, "remote_write": 19291, "capnproto": 19391})
@@ -95,8 +98,8 @@ def query_url(querier: Node) -> str:
     return f"http://{querier.endpoint('http')}"
 
 
-def alertmanager_url(node: Node, cfg: Mapping[str, Any]) -> str:
-    return f"http://{node.address}:{cfg['ports']['alertmanager']}"
+def alertmanager_url(node: Node, cfg: StackConfig) -> str:
+    return f"http://{node.address}:{cfg.ports.alertmanager}"
 
 
 def hashring(ingestors: tuple[Node, ...]) -> str:
@@ -130,10 +133,10 @@ def router(node: Node, topology: Topology, thanos: str) -> Process:
                    (str(config), str(tsdb)))
 
 
-def ingestor(node: Node, cfg: Mapping[str, Any], thanos: str) -> Process:
+def ingestor(node: Node, cfg: StackConfig, thanos: str) -> Process:
     tsdb = node.layout.data / "thanos-ingestor"
     # no hashring: Thanos' IngestorOnly mode, fed by the routers over gRPC
-    argv = [*_receive(node, thanos), f"--tsdb.path={tsdb}", f"--tsdb.retention={cfg['retention']['metrics']}"]
+    argv = [*_receive(node, thanos), f"--tsdb.path={tsdb}", f"--tsdb.retention={cfg.retention.metrics}"]
     return Process("ingestor", node, tuple(argv), _ready(node), dirs=(str(tsdb),))
 
 
@@ -149,15 +152,15 @@ def querier(node: Node, topology: Topology, thanos: str) -> Process:
     return Process("query", node, tuple(argv), _ready(node))
 
 
-def ruler(node: Node, topology: Topology, cfg: Mapping[str, Any], rule_files: Mapping[str, str],
+def ruler(node: Node, topology: Topology, cfg: StackConfig, rule_files: Mapping[str, str],
           thanos: str) -> Process:
     rules_dir = node.layout.config / "thanos-rule" / "rules"
     data = node.layout.data / "thanos-rule"
     argv = [thanos, "rule", *_listeners(node), f"--data-dir={data}",
             f"--rule-file={rules_dir}/*.yml",
             # groups carry their own interval (the ledger's); the rest use the stack's evaluation interval
-            f"--eval-interval={cfg['intervals']['evaluation']}",
-            f"--tsdb.retention={cfg['retention']['metrics']}",
+            f"--eval-interval={cfg.intervals.evaluation}",
+            f"--tsdb.retention={cfg.retention.metrics}",
             f'--label={RULE_REPLICA_LABEL}="{node.name}"', f"--alert.label-drop={RULE_REPLICA_LABEL}",
             *(f"--query={query_url(q)}" for q in topology.queriers),
             *(f"--alertmanagers.url={alertmanager_url(a, cfg)}" for a in topology.alertmanagers)]
@@ -165,7 +168,7 @@ def ruler(node: Node, topology: Topology, cfg: Mapping[str, Any], rule_files: Ma
     return Process("rule", node, tuple(argv), _ready(node), files, (str(rules_dir), str(data)))
 
 
-def alertmanager(node: Node, topology: Topology, cfg: Mapping[str, Any], am_yaml: str,
+def alertmanager(node: Node, topology: Topology, cfg: StackConfig, am_yaml: str,
                  alertmanager_bin: str) -> Process:
     config = node.layout.config / "alertmanager" / "alertmanager.yml"
     data = node.layout.data / "alertmanager"
@@ -173,19 +176,24 @@ def alertmanager(node: Node, topology: Topology, cfg: Mapping[str, Any], am_yaml
     peers = [f"--cluster.peer={p.address}:{ALERTMANAGER_CLUSTER_PORT}" for p in topology.alertmanagers
              if p != node]
     argv = [alertmanager_bin, f"--config.file={config}", f"--storage.path={data}",
-            f"--web.listen-address={node.address}:{cfg['ports']['alertmanager']}",
+            f"--web.listen-address={node.address}:{cfg.ports.alertmanager}",
             f"--cluster.listen-address={gossip}", f"--cluster.advertise-address={gossip}", *peers]
     return Process("alertmanager", node, tuple(argv), f"{alertmanager_url(node, cfg)}/-/ready",
                    {str(config): am_yaml}, (str(config.parent), str(data)))
 
 
-def render(cfg: Mapping[str, Any], topology: Topology, *, thanos: str, alertmanager_bin: str) -> list[Process]:
-    """Every process of the tier, in start order (storage first, then what reads or writes it).
+def alerting_files(cfg: StackConfig, topology: Topology) -> tuple[dict[str, str], str]:
+    """(rule files, alertmanager.yml): the single-host ones, with the tier's endpoints in the runbooks."""
+    rule_files, am_yaml, _channels = _alerting.render(
+        cfg, receiver_url=topology.receiver_url, prometheus_url=query_url(topology.queriers[0]),
+        alertmanager_url=alertmanager_url(topology.alertmanagers[0], cfg))
+    return rule_files, am_yaml
 
-    ``cfg`` is a built stack config (vibes_stack.config.build): retention, intervals, ports, alerting.
-    """
+
+def render(cfg: StackConfig, topology: Topology, *, thanos: str, alertmanager_bin: str) -> list[Process]:
+    """Every process of the tier, in start order (storage first, then what reads or writes it)."""
     topology.validate()
-    rule_files, am_yaml, _channels = alerting_outputs(dict(cfg), topology.receiver_url)
+    rule_files, am_yaml = alerting_files(cfg, topology)
     return ([alertmanager(n, topology, cfg, am_yaml, alertmanager_bin) for n in topology.alertmanagers]
             + [ingestor(n, cfg, thanos) for n in topology.ingestors]
             + [router(n, topology, thanos) for n in topology.routers]

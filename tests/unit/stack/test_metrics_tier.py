@@ -8,7 +8,6 @@ import pytest
 
 from vibes_stack import binaries, config
 from vibes_stack.cluster import metrics
-from vibes_stack.render import alerting_outputs
 
 
 def _nodes(prefix: str, first: int, count: int, root: Path) -> tuple[metrics.Node, ...]:
@@ -61,7 +60,7 @@ def test_routers_replicate_to_every_ingestor_with_factor_two(cfg, topo):
         assert not _flags(router, "receive.local-endpoint")  # a pure router
     for ingestor in rendered["ingestor"]:
         assert not _flags(ingestor, "receive.hashrings-file")  # a pure ingestor
-        assert _flags(ingestor, "tsdb.retention") == [cfg["retention"]["metrics"]]
+        assert _flags(ingestor, "tsdb.retention") == [cfg.retention.metrics]
         assert _flags(ingestor, "label") == [f'{metrics.RECEIVE_REPLICA_LABEL}="{ingestor.node.name}"']
         assert str(ingestor.node.state_dir) in _flags(ingestor, "tsdb.path")[0]
 
@@ -74,10 +73,10 @@ def test_query_reads_ingestors_and_rulers_deduplicated_on_their_replica_labels(c
 
 
 def test_rulers_load_the_single_host_rule_files_and_send_to_every_alertmanager(cfg, topo):
-    single_host_rules = alerting_outputs(cfg, topo.receiver_url)[0]
+    single_host_rules = metrics.alerting_files(cfg, topo)[0]
     for ruler in _render(cfg, topo)["rule"]:
         assert {Path(path).name: text for path, text in ruler.files.items()} == single_host_rules
-        assert _flags(ruler, "eval-interval") == [cfg["intervals"]["evaluation"]]
+        assert _flags(ruler, "eval-interval") == [cfg.intervals.evaluation]
         assert _flags(ruler, "alertmanagers.url") == [metrics.alertmanager_url(n, cfg) for n in topo.alertmanagers]
         assert _flags(ruler, "alert.label-drop") == [metrics.RULE_REPLICA_LABEL]  # replicas' alerts identical
         assert _flags(ruler, "query") == [metrics.query_url(n) for n in topo.queriers]
