@@ -7,6 +7,7 @@ Debian package (root only) → Go build from the module proxy. Builds print prog
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -222,29 +223,40 @@ def prometheus_go_cache_path() -> Path:
 
 
 def build_prometheus(out: Callable[[str], None] = say) -> Path:
-    """Prometheus from its own module tree: `go mod download` it, build ./cmd/prometheus there,
-    so its go.mod/go.sum (and any replace/exclude) apply exactly."""
-    v = versions()["prometheus"]
-    target = prometheus_go_cache_path()
+    return build_in_module_tree("prometheus", prometheus_go_cache_path(), out)
+
+
+def module_tree_binary(component: str, out: Callable[[str], None] = say) -> Path:
+    """The cached binary of a component built inside its own module tree; built on first use."""
+    target = cache_path(component)
+    if _executable(target):
+        return target
+    return build_in_module_tree(component, target, out)
+
+
+def build_in_module_tree(component: str, target: Path, out: Callable[[str], None] = say) -> Path:
+    """Build ``go_package`` inside the component's own module tree: `go mod download` it and build
+    there, so its go.mod/go.sum (replace/exclude directives, which `go install` refuses) apply exactly."""
+    v = versions()[component]
     go = _go()
-    # GOWORK=off: the module ships a go.work naming sub-modules that are not in its zip
+    # GOWORK=off: a module may ship a go.work naming sub-modules that are not in its zip
     env = {**os.environ, "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}", "GOWORK": "off"}
-    with tempfile.TemporaryDirectory(prefix="vibes-build-prometheus-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"vibes-build-{component}-") as tmp:
         listing = Path(tmp) / "download.json"
         with open(listing, "w") as fh:
             proc = subprocess.run([go, "mod", "download", "-json", f"{v['go_module']}@{v['go_module_version']}"],
                                   stdout=fh, env=env, cwd=tmp)
         if proc.returncode != 0:
-            raise BinaryError(f"prometheus: go mod download failed:\n{listing.read_text()[-2000:]}")
-        import json
+            raise BinaryError(f"{component}: go mod download failed:\n{listing.read_text()[-2000:]}")
         src_dir = json.loads(listing.read_text())["Dir"]
         src = Path(tmp) / "src"
         shutil.copytree(src_dir, src)
         for p in [src, *src.rglob("*")]:  # the module cache is read-only
             p.chmod(p.stat().st_mode | 0o200)
-        _run([go, "build", "-v", "-ldflags=-s -w", "-o", "prometheus", "./cmd/prometheus"],
-             "prometheus: build", out, env=env, cwd=src)
-        _install(src / "prometheus", target)
+        tags = [f"-tags={v['go_build_tags']}"] if v.get("go_build_tags") else []
+        _run([go, "build", "-v", *tags, "-ldflags=-s -w", "-o", target.name, f"./{v['go_package']}"],
+             f"{component}: build", out, env=env, cwd=src)
+        _install(src / target.name, target)
     return target
 
 

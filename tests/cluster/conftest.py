@@ -9,6 +9,7 @@ import pytest
 
 from .hosts import Cluster, LabSpec
 from .inventory import write_inventory
+from .metrics_tier import FIGURES as METRICS_FIGURES
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +23,10 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture(scope="session")
 def inventory_file(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_inventory(cluster, tmp_path_factory.mktemp("inventory") / "cluster_inventory.py")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if METRICS_FIGURES:
+        terminalreporter.section("metrics tier figures (this machine)")
+        for name, value in METRICS_FIGURES.items():
+            terminalreporter.write_line(f"{name:<40} {value}")

@@ -1,0 +1,209 @@
+"""The Thanos metrics tier and a reference Prometheus on namespace hosts, started by `cluster.spawn`.
+
+Rendering is vibes_stack.cluster.metrics' (argv + files per process); this module only writes the
+files, starts each process inside its host, waits until it is ready and measures it (start time,
+RSS). The pyinfra-over-SSH deploy of the same processes comes later.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from vibes_stack import binaries
+from vibes_stack.config import StackConfig
+from vibes_stack.cluster import metrics
+
+from .hosts import Cluster, Host, LabSpec
+from .system import ClusterError, wait_for
+
+GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "routers": ("r1", "r2"), "ingestors": ("i1", "i2"), "queriers": ("q1",), "rulers": ("u1", "u2"),
+    "alertmanagers": ("m1", "m2"),
+    "reference": ("p1",),  # the single-host engine the tier must agree with: Debian's Prometheus 2.42
+    "receivers": ("x1",),  # our alert receiver (vibes_observe.alert_receiver)
+})
+FIGURES: dict[str, str] = {}  # measured here, printed in the terminal summary (conftest)
+PROMETHEUS_PORT = 9090
+RECEIVER_PORT = 9097
+READY_TIMEOUT = 90.0
+
+
+def lab_spec() -> LabSpec:
+    """This tier's hosts; prefix and subnet overridable so two runs on one machine never collide."""
+    return LabSpec(prefix=os.environ.get("VIBES_METRICS_CLUSTER_PREFIX", "vmt"),
+                   subnet=os.environ.get("VIBES_METRICS_CLUSTER_SUBNET", "10.78.0.0/24"), groups=GROUPS)
+
+
+def node(host: Host) -> metrics.Node:
+    return metrics.Node(host.name, host.address, host.state_dir)
+
+
+def ruler_root(cluster: Cluster) -> Path:
+    """The one state dir path every ruler sees (metrics.Topology.validate): on real hosts simply the
+    same path; here, where hosts share a filesystem, each ruler's own dir mounted there privately."""
+    return cluster.spec.state_root / "ruler-root"
+
+
+def topology(cluster: Cluster) -> metrics.Topology:
+    nodes = {group: tuple(node(h) for h in cluster.group(group)) for group in GROUPS}
+    rulers = tuple(metrics.Node(h.name, h.address, ruler_root(cluster)) for h in cluster.group("rulers"))
+    receiver = cluster.group("receivers")[0]
+    return metrics.Topology(nodes["routers"], nodes["ingestors"], nodes["queriers"], rulers,
+                            nodes["alertmanagers"], f"http://{receiver.address}:{RECEIVER_PORT}/alerts")
+
+
+# --- HTTP
+def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (OSError, urllib.error.URLError) as exc:
+        return 0, repr(exc).encode()
+
+
+def api(base: str, path: str, **params: Any) -> Any:
+    """``data`` of a Prometheus-API answer; ClusterError naming the URL otherwise."""
+    url = f"{base}{path}?{urllib.parse.urlencode(params)}"
+    status, body = http_get(url, timeout=60)
+    if status != 200:
+        raise ClusterError(f"GET {url}: {status} {body[:500]!r}")
+    answer = json.loads(body)
+    if answer.get("status") != "success":
+        raise ClusterError(f"GET {url}: {answer}")
+    return answer["data"]
+
+
+def instant(base: str, query: str, at: float, **params: Any) -> dict[frozenset, float]:
+    """An instant vector (or scalar) at ``at`` as {label set: value}."""
+    data = api(base, "/api/v1/query", query=query, time=f"{at:.3f}", **params)
+    if data["resultType"] == "scalar":
+        return {frozenset(): float(data["result"][1])}
+    return {frozenset(r["metric"].items()): float(r["value"][1]) for r in data["result"]}
+
+
+# --- processes
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ClusterError(f"pid {pid}: no VmRSS")
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """Local IPv4/IPv6 addresses with a listening TCP socket in ``pid``'s network namespace."""
+    found = set()
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            address, state = fields[1].split(":")[0], fields[3]
+            if state != "0A":  # TCP_LISTEN
+                continue
+            raw = bytes.fromhex(address)
+            if width == 8:
+                found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+            else:  # four little-endian 32-bit words
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                found.add(socket.inet_ntop(socket.AF_INET6, words))
+    return found
+
+
+@dataclass
+class Started:
+    process: metrics.Process
+    host: Host
+    popen: subprocess.Popen
+    seconds_to_ready: float
+
+
+@dataclass
+class Tier:
+    cluster: Cluster
+    cfg: StackConfig
+    processes: list[metrics.Process]
+    running: dict[str, Started] = field(default_factory=dict)  # host name → process
+
+    def start(self, process: metrics.Process) -> Started:
+        host = self.cluster.host(process.node.name)
+        seen_at = process.node.state_dir  # where the process sees its state; the host's own dir holds it
+
+        def on_host(path: str) -> Path:
+            return host.state_dir / Path(path).relative_to(seen_at)
+
+        for directory in process.dirs:
+            on_host(directory).mkdir(parents=True, exist_ok=True)
+        for path, text in process.files.items():
+            on_host(path).parent.mkdir(parents=True, exist_ok=True)
+            on_host(path).write_text(text)
+        argv = list(process.argv)
+        if seen_at != host.state_dir:  # a private mount of the host's dir at the shared path (same pid)
+            seen_at.mkdir(parents=True, exist_ok=True)
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" "$1" && shift && exec "$@"', str(host.state_dir), str(seen_at), *argv]
+        began = time.monotonic()
+        popen = self.cluster.spawn(host, argv, log=host.state_dir / f"{process.role}.log")
+        def ready() -> bool:
+            if popen.poll() is not None:
+                raise ClusterError(f"{process.role} on {host.name} exited")
+            return http_get(process.ready_url, 2)[0] == 200
+
+        try:
+            wait_for(ready, timeout=READY_TIMEOUT, interval=0.2, what=f"{process.role} on {host.name} ready")
+        except ClusterError as exc:
+            log = host.state_dir / f"{process.role}.log"
+            raise ClusterError(f"{exc} (exit {popen.poll()})\n{log.read_text()[-3000:]}") from None
+        started = Started(process, host, popen, time.monotonic() - began)
+        self.running[host.name] = started
+        return started
+
+    def start_all(self) -> None:
+        for process in self.processes:
+            self.start(process)
+
+    def url(self, host_name: str) -> str:
+        return metrics.query_url(self.running[host_name].process.node)
+
+
+def thanos_binary() -> str:
+    return str(binaries.module_tree_binary("thanos"))
+
+
+def debian_binary(component: str) -> str:
+    path, source = binaries.find(component)
+    if path is None:
+        raise ClusterError(f"{component}: not found ({source}); `make up` installs the Debian package")
+    return path
+
+
+def reference_prometheus(host: Host, cfg: StackConfig, rule_files: Mapping[str, str]) -> metrics.Process:
+    """Debian's Prometheus 2.42 as the single-host stack runs it, fed by remote write instead of
+    scrapes, evaluating the same rule files at the same intervals."""
+    layout = node(host).layout
+    rules_dir = layout.config / "prometheus" / "rules"
+    config = layout.config / "prometheus" / "prometheus.yml"
+    data = layout.data / "prometheus"
+    text = json.dumps({"global": {"evaluation_interval": cfg.intervals.evaluation},
+                       "rule_files": [f"{rules_dir}/*.yml"]})  # JSON is YAML
+    files = {str(config): text, **{str(rules_dir / name): body for name, body in rule_files.items()}}
+    argv = (debian_binary("prometheus"), f"--config.file={config}", f"--storage.tsdb.path={data}",
+            f"--web.listen-address={host.address}:{PROMETHEUS_PORT}", "--web.enable-remote-write-receiver")
+    return metrics.Process("prometheus", node(host), argv, f"http://{host.address}:{PROMETHEUS_PORT}/-/ready",
+                           files, (str(data), str(rules_dir)))
+
+
+def alert_receiver(host: Host, python: str) -> metrics.Process:
+    out = host.state_dir / "alerts.jsonl"
+    argv = (python, "-m", "vibes_observe.alert_receiver", "--listen", f"{host.address}:{RECEIVER_PORT}",
+            "--file", str(out))
+    return metrics.Process("alert-receiver", node(host), argv, f"http://{host.address}:{RECEIVER_PORT}/healthz")
