@@ -73,4 +73,4 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if FIGURES:
         terminalreporter.section("trace cluster figures (this machine)")
         for name, value in FIGURES.items():
-            terminalreporter.write_line(f"{name:<24} {value}")
+            terminalreporter.write_line(f"{name:<28} {value}")

@@ -3,13 +3,14 @@ Jaeger config for a Cassandra backend (the live cluster is tests/cluster, `make 
 from __future__ import annotations
 
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
 
-from vibes_stack import cassandra
+from vibes_stack import binaries, cassandra
 
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
@@ -64,11 +65,13 @@ def test_java_argv_points_the_daemon_at_the_node(tmp_path):
     assert any(a.startswith("-Dcassandra.ring_delay_ms=") for a in quick)
 
 
+PORTS = {"jaeger_otlp_grpc": 1, "jaeger_otlp_http": 2, "jaeger_query": 3, "jaeger_query_grpc": 4,
+         "jaeger_health": 5, "jaeger_metrics": 6}
+
+
 def test_jaeger_config_stores_and_queries_through_the_cassandra_backend():
-    ports = {"jaeger_otlp_grpc": 1, "jaeger_otlp_http": 2, "jaeger_query": 3, "jaeger_query_grpc": 4,
-             "jaeger_health": 5, "jaeger_metrics": 6}
     servers = ["10.0.0.5", "10.0.0.6"]
-    cfg = yaml.safe_load(cassandra.jaeger_config(listen="127.0.0.9", ports=ports, servers=servers, native_port=9142,
+    cfg = yaml.safe_load(cassandra.jaeger_config(listen="127.0.0.9", ports=PORTS, servers=servers, native_port=9142,
                                                  keyspace="ks", replication_factor=3, trace_ttl="72h"))
     backends = cfg["extensions"]["jaeger_storage"]["backends"]
     (name, backend), = backends.items()
@@ -83,7 +86,18 @@ def test_jaeger_config_stores_and_queries_through_the_cassandra_backend():
                  cfg["extensions"]["jaeger_query"]["http"]["endpoint"],
                  cfg["extensions"]["jaeger_query"]["grpc"]["endpoint"],
                  *(p["endpoint"] for p in cfg["receivers"]["otlp"]["protocols"].values())]
-    assert sorted(endpoints) == sorted(f"127.0.0.9:{ports[k]}" for k in ports if k != "jaeger_metrics")
+    assert sorted(endpoints) == sorted(f"127.0.0.9:{PORTS[k]}" for k in PORTS if k != "jaeger_metrics")
+
+
+def test_jaeger_cassandra_config_passes_jaeger_validate(tmp_path):
+    jaeger, _ = binaries.find("jaeger")
+    assert jaeger, "jaeger binary missing: run `python -m vibes_stack binaries`"
+    f = tmp_path / "jaeger.yaml"
+    f.write_text(cassandra.jaeger_config(listen="127.0.0.1", ports={k: 20000 + v for k, v in PORTS.items()},
+                                         servers=["127.0.0.2", "127.0.0.3"], native_port=9042, keyspace="ks",
+                                         replication_factor=2, trace_ttl="48h"))
+    proc = subprocess.run([jaeger, "validate", f"--config={f}"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
 
 
 def test_fetch_without_maven_says_what_is_missing(tmp_path, monkeypatch):
