@@ -28,6 +28,7 @@ import jinja2
 import yaml
 
 from . import paths
+from .binaries import say, versions
 
 DAEMON_CLASS = "org.apache.cassandra.service.CassandraDaemon"
 CLUSTER_NAME = "vibes-traces"
@@ -104,12 +105,8 @@ class CassandraError(RuntimeError):
     pass
 
 
-def say(line: str) -> None:
-    print(line, flush=True)
-
-
 def pins() -> dict[str, str]:
-    return yaml.safe_load(paths.VERSIONS_FILE.read_text())["cassandra"]
+    return versions()["cassandra"]
 
 
 def cache_dir(version: str | None = None) -> Path:
