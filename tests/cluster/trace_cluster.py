@@ -1,7 +1,7 @@
 """The pieces of the clustered trace tests: Cassandra nodes and Jaeger v2 processes on them.
 
 Everything runs on this machine: Cassandra nodes on 127.0.0.2 and 127.0.0.3 (Linux routes all
-of 127/8 to lo), Jaeger A on 127.0.0.1 and Jaeger B on 127.0.0.4. Every port is the stack
+of 127/8 to lo), Jaeger A on 127.0.0.4 and Jaeger B on 127.0.0.5. Every port is the stack
 default shifted by $VIBES_TEST_PORT_OFFSET (default 20000), so runs of other tests never collide.
 Measured figures (fetch, node start, RSS) are printed at the end of the run.
 """
@@ -22,7 +22,8 @@ from vibes_stack import binaries, cassandra
 KEYSPACE = "vibes_traces"
 REPLICATION_FACTOR = 2
 NODE_ADDRESSES = ("127.0.0.2", "127.0.0.3")
-JAEGER_ADDRESSES = {"a": "127.0.0.1", "b": "127.0.0.4"}
+# own loopback addresses: other processes on 127.0.0.1 may hold the same shifted ports
+JAEGER_ADDRESSES = {"a": "127.0.0.4", "b": "127.0.0.5"}
 FIGURES: dict[str, str] = {}
 
 
