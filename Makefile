@@ -9,7 +9,7 @@ MODE ?= auto            # auto | native | compose
 STACK_CONFIG ?=         # path to a stack config (default: stack/stack.yaml if present)
 STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG))
 
-.PHONY: venv node-deps zipkin-server up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs cluster-deps test-cluster
+.PHONY: venv node-deps zipkin-server up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs cluster-deps cassandra-libs test-cluster
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -31,6 +31,9 @@ node-deps: $(NODE_AGENT)/node_modules/.installed
 
 zipkin-server: venv ## the Zipkin server (Maven Central exec jar, Java 17) the SDK's zipkin exporter is tested against
 	$(PY) -m vibes_stack.zipkin fetch
+
+cassandra-libs: venv ## Cassandra's jars (Maven Central, pinned in stack/versions.yaml) for the clustered trace storage
+	$(PY) -m vibes_stack.cassandra fetch
 
 up: venv ## bring the stack up and print a readiness summary
 	$(STACK) up
@@ -68,7 +71,8 @@ test-integration: venv node-deps zipkin-server
 cluster-deps: venv ## apt-install sshd, nft, ip/tc when missing (root)
 	$(PY) tests/cluster/deps.py
 
-test-cluster: venv cluster-deps ## the namespace-host tests (tests/cluster)
+# also Jaeger v2 on two Cassandra nodes on loopback (~2.6 GB RAM, ~4.5 min; no root needed for those)
+test-cluster: venv cluster-deps cassandra-libs ## the namespace-host and clustered-trace-storage tests (tests/cluster)
 	$(PY) -m pytest tests/cluster -q -ra
 
 # tests/cluster (root, namespace hosts) runs apart: make test-cluster

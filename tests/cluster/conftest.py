@@ -1,15 +1,22 @@
-"""Fixtures of the namespace-host tests: one cluster for the session (agents, gateways, storage)."""
+"""Fixtures of tests/cluster: the namespace hosts (one cluster for the session: agents, gateways,
+storage) and, on this machine's loopback, Cassandra nodes with Jaeger v2 on them (trace_cluster.py)."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from vibes_stack import cassandra
+from vibes_stack import config as stack_config
+
 from .hosts import Cluster, LabSpec
 from .inventory import write_inventory
 from .metrics_tier import FIGURES as METRICS_FIGURES
+from .trace_cluster import (FIGURES, JAEGER_ADDRESSES, KEYSPACE, NODE_ADDRESSES, REPLICATION_FACTOR, Jaeger,
+                            TraceCluster, jaeger_binary, port_offset)
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +32,49 @@ def inventory_file(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -
     return write_inventory(cluster, tmp_path_factory.mktemp("inventory") / "cluster_inventory.py")
 
 
+@pytest.fixture(scope="module")
+def trace_cluster(tmp_path_factory) -> Iterator[TraceCluster]:
+    offset = port_offset()
+    home = tmp_path_factory.mktemp("trace-cluster")
+    started = time.monotonic()
+    cached = cassandra.lib_dir().is_dir()
+    try:
+        lib = cassandra.fetch()
+    except cassandra.CassandraError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    FIGURES["jar fetch"] = "cached" if cached else f"{time.monotonic() - started:.0f}s (cold, Maven)"
+    seeds = NODE_ADDRESSES[:1]
+    nodes = [cassandra.Node(f"node{i}", address, home / f"node{i}", seeds,
+                            storage_port=cassandra.STORAGE_PORT + offset,
+                            native_port=cassandra.NATIVE_PORT + offset, quick_start=True)
+             for i, address in enumerate(NODE_ADDRESSES, start=1)]
+    ports = {k: v + offset for k, v in stack_config.load_defaults()["ports"].items() if k.startswith("jaeger_")}
+    cluster = TraceCluster(nodes, lib, {name: Jaeger(name, address, ports, home)
+                                        for name, address in JAEGER_ADDRESSES.items()})
+    try:
+        for node in nodes:  # one after the other: the seed first, then the node that joins it
+            FIGURES[f"{node.name} start to CQL"] = f"{cluster.start_node(node):.0f}s"
+        binary = jaeger_binary()
+        for jaeger in cluster.jaegers.values():  # A creates the schema; B finds it
+            text = cassandra.jaeger_config(listen=jaeger.address, ports=ports, servers=list(NODE_ADDRESSES),
+                                           native_port=cassandra.NATIVE_PORT + offset, keyspace=KEYSPACE,
+                                           replication_factor=REPLICATION_FACTOR, trace_ttl="48h")
+            FIGURES[f"jaeger {jaeger.name} start"] = f"{jaeger.start(binary, text):.0f}s"
+        for node in nodes:
+            FIGURES[f"{node.name} RSS"] = f"{cassandra.rss_bytes(node) / 2**20:.0f} MiB (heap {node.heap})"
+        yield cluster
+    finally:
+        for jaeger in cluster.jaegers.values():
+            jaeger.stop()
+        for node in nodes:
+            cassandra.stop(node)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    if METRICS_FIGURES:
-        terminalreporter.section("metrics tier figures (this machine)")
-        for name, value in METRICS_FIGURES.items():
-            terminalreporter.write_line(f"{name:<40} {value}")
+    """Each multi-host suite's measured figures, printed after the run."""
+    for title, figures in (("metrics tier figures (this machine)", METRICS_FIGURES),
+                           ("trace cluster figures (this machine)", FIGURES)):
+        if figures:
+            terminalreporter.section(title)
+            for name, value in figures.items():
+                terminalreporter.write_line(f"{name:<40} {value}")
