@@ -189,8 +189,15 @@ def _run_pass(make: Callable[[], Inventory], names: list[str], deploy: Callable[
     return tuple(results)
 
 
+def _op_name(state: State, host, op_hash: str) -> str:
+    """The name this host's operation was given. pyinfra shares one operation (and one set of names) among
+    the hosts that reached the same line; each host's own ``name=`` stays in its global arguments."""
+    own = state.get_op_data_for_host(host, op_hash).global_arguments.get("name")
+    return own or ", ".join(sorted(state.get_op_meta(op_hash).names))
+
+
 def _operation_result(state: State, host, op_hash: str) -> OperationResult:
-    name = ", ".join(sorted(state.get_op_meta(op_hash).names))
+    name = _op_name(state, host, op_hash)
     meta = state.get_op_data_for_host(host, op_hash).operation_meta
     will_change = bool(meta.will_change)
     if not meta.is_complete():
@@ -213,13 +220,12 @@ class _Callbacks(BaseStateCallback):
     def operation_end(self, state: State, op_hash) -> None:  # type: ignore[override]
         if self.progress is None:
             return
-        name = ", ".join(sorted(state.get_op_meta(op_hash).names))
         for host in state.activated_hosts:
             if op_hash not in host.op_hash_order:
                 continue
             meta = state.get_op_data_for_host(host, op_hash).operation_meta
             if meta.is_complete() and meta.did_change():
-                self.progress(f"  ✓ {name}" + (f" [{host.name}]" if self.show_host else ""))
+                self.progress(f"  ✓ {_op_name(state, host, op_hash)}" + (f" [{host.name}]" if self.show_host else ""))
 
 
 @contextmanager
