@@ -7,7 +7,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 MODE ?= auto            # auto | native | compose
 STACK_CONFIG ?=         # path to a stack config (default: stack/stack.yaml if present)
-STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG))
+INVENTORY ?=            # a pyinfra inventory (default: this machine); a fleet: stack/inventories/cluster_example.py
+LIMIT ?=                # only these groups or hosts of the inventory (comma-separated)
+SERIAL ?=               # SERIAL=1: one host after the other (a rolling restart)
+STACK := $(PY) -m vibes_stack --mode $(MODE) $(if $(strip $(STACK_CONFIG)),--config $(STACK_CONFIG)) \
+	$(if $(strip $(INVENTORY)),--inventory $(strip $(INVENTORY))) $(if $(strip $(LIMIT)),--limit $(strip $(LIMIT))) \
+	$(if $(strip $(SERIAL)),--serial)
 
 .PHONY: venv node-deps zipkin-server up down status logs plan clean test test-unit test-integration generate check-generated demo bench bench-stack bench-rules bench-logs cluster-deps cassandra-libs test-cluster
 

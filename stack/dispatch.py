@@ -2,8 +2,11 @@
 `vibes_stack.pyinfra_run` (in-process, what `make up` and `make plan` use) both call.
 
 ``doc`` is the rendered document (`vibes_stack.deploy.document`): every component goes through
-the one native loop (tasks/native.py), a compose project through tasks/compose.py.
+the one native loop (tasks/native.py), a compose project through tasks/compose.py. A fleet
+(`vibes_stack.fleet`) renders one document per inventory host: ``deploy_fleet`` deploys each
+host's own.
 """
+from pyinfra import host
 from tasks import compose, native
 
 
@@ -16,3 +19,7 @@ def deploy_stack(doc):
     else:
         for comp in doc["components"]:
             native.deploy(comp, doc)
+
+
+def deploy_fleet(docs):
+    deploy_stack(docs[host.name])

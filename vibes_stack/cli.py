@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from . import binaries, config, deploy, paths, pyinfra_run, supervisor
+from . import binaries, config, deploy, fleet, paths, pyinfra_run, supervisor
 
 USAGE_ERROR, FAILED = 2, 1
 
@@ -65,8 +65,64 @@ def _targets(args) -> pyinfra_run.Targets:
     return pyinfra_run.Targets(inventory=args.inventory, limit=limit, serial=args.serial)
 
 
+def _fleet(args, *, install: bool = True, quiet: bool = False) -> fleet.Fleet | None:
+    """The fleet the inventory places (group data ``vibes_components``), or None: the whole stack per host."""
+    targets = _targets(args)
+    inventory = pyinfra_run.load_inventory(targets.inventory, targets.group_data_dir)
+    if not fleet.is_fleet(inventory):
+        return None
+    if deploy.pick_mode(args.mode) != "native":
+        raise config.StackConfigError(f"MODE: a fleet inventory ({args.inventory}) deploys native processes "
+                                      "over SSH; use MODE=native")
+    cfg = config.build(config.read_user_config(args.config))
+    bins = binaries.resolve_all(cfg.binaries.explicit(), install=install,
+                                out=(lambda _line: None) if quiet else binaries.say)
+    return fleet.prepare(cfg, inventory, bins)
+
+
+def _fleet_command(args, fl: fleet.Fleet) -> int:
+    cmd, targets = args.command, _targets(args)
+    if cmd == "status":
+        rows = fleet.status_rows(fl)
+        print(deploy.format_summary(rows, fl.notices))
+        return 0 if all(r[1] == "healthy" for r in rows) else FAILED
+    if cmd not in ("up", "plan", "down"):
+        print(f"{cmd}: not available for a fleet inventory (run it on the host)", file=sys.stderr)
+        return USAGE_ERROR
+    dry = cmd == "plan"
+    result = fleet.apply(fl, "down" if cmd == "down" else "up", targets=targets, dry=dry,
+                         progress=None if dry else binaries.say, verbose=args.verbose)
+    if not result.run.success:
+        raise deploy.DeployError(deploy.failure_text(result.run))
+    if dry:
+        return _print_plan(result.run)
+    if result.nothing_changed:
+        print("no changes: every component already runs with its current config")
+    for host, actions in result.actions.items():
+        print(f"  [{host}] " + "; ".join(f"{verb}: {', '.join(names)}" for verb, names in actions.items()))
+    if cmd == "up":
+        rows = fleet.status_rows(fl, [h.name for h in result.run.hosts])
+        print()
+        print(deploy.format_summary(rows, fl.notices))
+        return 0 if all(r[1] == "healthy" for r in rows) else FAILED
+    return 0
+
+
+def _print_plan(run: pyinfra_run.RunResult) -> int:
+    changes = deploy.planned_changes(run)
+    if changes:
+        print("`make up` would change:\n" + deploy.plan_table(run))
+    print(f"\n{len(changes)} operation(s) would change; nothing was changed (dry run)."
+          if changes else "no changes: `make up` would change nothing.")
+    return 0
+
+
 def _dispatch(args) -> int:
     cmd = args.command
+    if cmd in ("up", "plan", "down", "status"):
+        fl = _fleet(args, install=cmd == "up", quiet=cmd != "up")
+        if fl is not None:
+            return _fleet_command(args, fl)
     if cmd == "binaries":
         cfg = config.build(config.read_user_config(args.config))
         print("resolving native binaries (explicit/PATH → cache → Debian → Go build):", flush=True)
@@ -91,12 +147,7 @@ def _dispatch(args) -> int:
         if rc != 0:
             print(f"FAILED: {deploy.failure_text(run)}", file=sys.stderr)
             return FAILED
-        changes = deploy.planned_changes(run)
-        if changes:
-            print("`make up` would change:\n" + deploy.plan_table(run))
-        print(f"\n{len(changes)} operation(s) would change; nothing was changed (dry run)."
-              if changes else "no changes: `make up` would change nothing.")
-        return 0
+        return _print_plan(run)
     if cmd == "down":
         prep = _prepare(args, install=False, quiet=True)
         result = deploy.apply(prep, "down", verbose=args.verbose, targets=_targets(args))

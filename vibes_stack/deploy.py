@@ -98,12 +98,12 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
             "logs_dir": str(st.logs), "python": os.path.abspath(sys.executable), "components": comps}
 
 
-def stack_deploy():
-    """``deploy_stack(doc)`` of stack/dispatch.py, imported the way the pyinfra CLI imports stack/deploy.py
-    (stack/ on the path, so its ``tasks`` package resolves)."""
+def stack_deploy(name: str = "deploy_stack"):
+    """A deploy function of stack/dispatch.py (``deploy_stack(doc)``, ``deploy_fleet(docs)``), imported the
+    way the pyinfra CLI imports stack/deploy.py (stack/ on the path, so its ``tasks`` package resolves)."""
     if str(paths.STACK_DIR) not in sys.path:
         sys.path.append(str(paths.STACK_DIR))
-    return importlib.import_module("dispatch").deploy_stack
+    return getattr(importlib.import_module("dispatch"), name)
 
 
 def run_pyinfra(doc: dict[str, Any], *, dry: bool = False, progress: Callable[[str], None] | None = None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import runpy
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ class HostResult:
     name: str
     operations: tuple[OperationResult, ...] = ()
     error: str = ""                   # could not connect, or the deploy could not be prepared
+    started_at: float = 0.0           # time.monotonic() when its pass began and ended (with --serial a
+    finished_at: float = 0.0          # pass is this one host: a rolling restart's order, as data)
 
     @property
     def failed(self) -> bool:
@@ -160,6 +163,7 @@ def run(deploy: Callable[..., None], *args: Any, targets: Targets = Targets(), d
 
 def _run_pass(make: Callable[[], Inventory], names: list[str], deploy: Callable[..., None], args: tuple,
               dry: bool, progress: Callable[[str], None] | None, show_host: bool) -> tuple[HostResult, ...]:
+    started_at = time.monotonic()
     inventory = make()
     state = State(inventory, Config(), initial_limit=[inventory.get_host(n) for n in names])
     callbacks = _Callbacks(progress, show_host)
@@ -175,17 +179,25 @@ def _run_pass(make: Callable[[], Inventory], names: list[str], deploy: Callable[
     finally:
         disconnect_all(state)
     errors.update(callbacks.connect_errors)
+    finished_at = time.monotonic()
     results = []
     for name in names:
         host = inventory.get_host(name)
         ops = tuple(_operation_result(state, host, h) for h in state.get_op_order() if h in host.op_hash_order)
         failed_op = any(op.success is False for op in ops)
-        results.append(HostResult(name, ops, "" if failed_op else errors.get(name, "")))
+        results.append(HostResult(name, ops, "" if failed_op else errors.get(name, ""), started_at, finished_at))
     return tuple(results)
 
 
+def _op_name(state: State, host, op_hash: str) -> str:
+    """The name this host's operation was given. pyinfra shares one operation (and one set of names) among
+    the hosts that reached the same line; each host's own ``name=`` stays in its global arguments."""
+    own = state.get_op_data_for_host(host, op_hash).global_arguments.get("name")
+    return own or ", ".join(sorted(state.get_op_meta(op_hash).names))
+
+
 def _operation_result(state: State, host, op_hash: str) -> OperationResult:
-    name = ", ".join(sorted(state.get_op_meta(op_hash).names))
+    name = _op_name(state, host, op_hash)
     meta = state.get_op_data_for_host(host, op_hash).operation_meta
     will_change = bool(meta.will_change)
     if not meta.is_complete():
@@ -208,13 +220,12 @@ class _Callbacks(BaseStateCallback):
     def operation_end(self, state: State, op_hash) -> None:  # type: ignore[override]
         if self.progress is None:
             return
-        name = ", ".join(sorted(state.get_op_meta(op_hash).names))
         for host in state.activated_hosts:
             if op_hash not in host.op_hash_order:
                 continue
             meta = state.get_op_data_for_host(host, op_hash).operation_meta
             if meta.is_complete() and meta.did_change():
-                self.progress(f"  ✓ {name}" + (f" [{host.name}]" if self.show_host else ""))
+                self.progress(f"  ✓ {_op_name(state, host, op_hash)}" + (f" [{host.name}]" if self.show_host else ""))
 
 
 @contextmanager

@@ -5,6 +5,7 @@ component's ``config_hash`` (files + argv + env) decides whether it restarts.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,12 +28,15 @@ class StackPlan:
         return list(self.components.values())
 
 
-def render_all(cfg: StackConfig, place: Placement) -> tuple[dict[str, ComponentSpec], list[str]]:
-    """Every registered component's spec for ``place`` (start order), and the notices: those of
-    what runs first, then why the rest does not."""
+def render_all(cfg: StackConfig, place: Placement, only: Collection[str] | None = None
+               ) -> tuple[dict[str, ComponentSpec], list[str]]:
+    """Every registered component's spec for ``place`` (start order; ``only`` these names when given),
+    and the notices: those of what runs first, then why the rest does not."""
     specs: dict[str, ComponentSpec] = {}
     absent: list[str] = []
     for component in components.ALL:
+        if only is not None and component.name not in only:
+            continue
         spec = component.spec(cfg, place)
         if isinstance(spec, Absent):
             absent += [spec.notice] if spec.notice else []

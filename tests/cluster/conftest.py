@@ -23,7 +23,10 @@ from .trace_cluster import (FIGURES, JAEGER_ADDRESSES, KEYSPACE, NODE_ADDRESSES,
 def cluster() -> Iterator[Cluster]:
     if os.geteuid() != 0:  # fail loudly, never skip: these tests are the multi-host guarantee
         pytest.fail("tests/cluster need root (ip netns, sshd); run `make test-cluster` as root", pytrace=False)
-    with Cluster(LabSpec()) as up:
+    # two helpers may run clusters at once: each names its own prefix and subnet
+    spec = LabSpec(prefix=os.environ.get("VIBES_CLUSTER_PREFIX", LabSpec.prefix),
+                   subnet=os.environ.get("VIBES_CLUSTER_SUBNET", LabSpec.subnet))
+    with Cluster(spec) as up:
         yield up
 
 

@@ -8,7 +8,7 @@ state root as host data (`vibes_state_dir`); deploys must keep their files under
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from pyinfra.api import Inventory
 
@@ -38,21 +38,27 @@ def host_data(cluster: Cluster, host: Host) -> dict[str, Any]:
     }
 
 
-def inventory_groups(cluster: Cluster) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    return {group: [(host.name, host_data(cluster, host)) for host in cluster.group(group)]
-            for group in cluster.spec.groups}
+#: inventory groups → host names; None: the cluster's own groups
+Regrouping = Mapping[str, Sequence[str]] | None
 
 
-def inventory_file_text(cluster: Cluster) -> str:
+def inventory_groups(cluster: Cluster, groups: Regrouping = None) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Inventory groups of the cluster's hosts: its own, or ``groups`` (e.g. a fleet's roles over them)."""
+    members = groups or {group: [h.name for h in cluster.group(group)] for group in cluster.spec.groups}
+    return {group: [(name, host_data(cluster, cluster.host(name))) for name in names]
+            for group, names in members.items()}
+
+
+def inventory_file_text(cluster: Cluster, groups: Regrouping = None) -> str:
     """A pyinfra inventory module: one list per group of (name, data) pairs, Python literals only."""
     lines = [f"# Generated for the namespace hosts of cluster {cluster.spec.prefix!r} ({cluster.spec.subnet})."]
-    for group, hosts in inventory_groups(cluster).items():
+    for group, hosts in inventory_groups(cluster, groups).items():
         lines.append(f"{group} = {hosts!r}")
     return "\n".join(lines) + "\n"
 
 
-def write_inventory(cluster: Cluster, path: Path) -> Path:
-    path.write_text(inventory_file_text(cluster))
+def write_inventory(cluster: Cluster, path: Path, groups: Regrouping = None) -> Path:
+    path.write_text(inventory_file_text(cluster, groups))
     return path
 
 

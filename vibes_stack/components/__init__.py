@@ -7,10 +7,10 @@ deploy are loops over ``ALL``. A new component is one new module listed here.
 from __future__ import annotations
 
 from . import alert_receiver, alertmanager, collector, grafana, jaeger, loki, prometheus, victorialogs
-from .base import (Absent, Component, ComponentSpec, ContainerPlacement, NativePlacement, Placement)
+from .base import Absent, Component, ComponentSpec, ContainerPlacement, HostPlacement, NativePlacement, Placement
 
-__all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "NativePlacement", "Placement",
-           "ordered"]
+__all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "HostPlacement", "NativePlacement",
+           "Placement", "ordered"]
 
 
 def ordered(components: list[Component]) -> tuple[Component, ...]:

@@ -4,7 +4,7 @@
 A component module knows its own flags, files, ports and health path once; the placement
 answers everything that differs by where it runs: the address it binds, how peers reach it,
 where its config and data live as the process sees them, and how it is executed. A later
-placement (a remote host over SSH) is one more ``Placement`` subclass.
+placement (an inventory host over SSH) is one more ``Placement`` subclass: ``HostPlacement``.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import jinja2
 import yaml
@@ -105,6 +105,10 @@ class Placement:
         """The host name another component uses to reach ``component``."""
         raise NotImplementedError
 
+    def reach_all(self, component: str) -> list[str]:
+        """Every host name ``component`` runs at (a fleet runs some components on several hosts)."""
+        return [self.reach(component)]
+
     def available(self, component: str) -> bool:
         raise NotImplementedError
 
@@ -168,6 +172,46 @@ class NativePlacement(Placement):
     def secret(self, name: str) -> tuple[str, str]:
         path = str(self.state.secrets / name)
         return path, path
+
+
+class HostPlacement(NativePlacement):
+    """One inventory host of a fleet, deployed over SSH: a process per component, like natively.
+
+    A component binds the host's address (never 0.0.0.0), reaches a peer at the address of the
+    host that runs it (``peers``: component → addresses, inventory order), and keeps config, data,
+    secrets, pid files and logs under the host's own state dir (hosts may share one filesystem).
+    Binaries and Python are run from the same paths as on the deploying machine: a remote host
+    needs the same layout (this repository and its venv at the same path, binaries resolved there).
+    """
+
+    kind = "host"
+
+    def __init__(self, cfg: StackConfig, state: paths.StateLayout, binaries: dict[str, str | None], *,
+                 address: str, peers: Mapping[str, Sequence[str]], python: str | None = None):
+        super().__init__(cfg, state, binaries, python)
+        self.address = self.listen = address
+        self.peers = peers
+
+    @property
+    def native(self) -> bool:
+        return True  # a supervised process, as on this machine
+
+    @property
+    def public_host(self) -> str:
+        return self.address
+
+    def reach(self, component: str) -> str:
+        found = self.reach_all(component)
+        if not found:
+            raise StackConfigError(f"vibes_components: no inventory host runs {component}, which a component "
+                                   f"of the host at {self.address} reaches")
+        return found[0]
+
+    def reach_all(self, component: str) -> list[str]:
+        return list(self.peers.get(component, ()))
+
+    def available(self, component: str) -> bool:
+        return component in self.peers and super().available(component)
 
 
 class ContainerPlacement(Placement):

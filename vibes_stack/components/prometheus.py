@@ -20,7 +20,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     config, seen_config = place.config_file(NAME, "prometheus.yml")
     files = {config: template(
         "prometheus.yml.j2", intervals=cfg.intervals, ports=cfg.ports,
-        hosts={c: place.reach(c) for c in SCRAPED}, loki_enabled=place.available("loki"),
+        hosts={c: place.reach_all(c) for c in SCRAPED}, loki_enabled=place.available("loki"),
         victorialogs_enabled=victorialogs.wanted(cfg, place), paths={"prometheus_rules": seen_rules_dir})}
     files.update({f"{rules_dir}/{name}": text for name, text in sorted(rule_files.items())})
     return ComponentSpec(

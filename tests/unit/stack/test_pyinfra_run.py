@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from pyinfra import host
 from pyinfra.operations import server
 
 from vibes_stack import pyinfra_run, supervisor
@@ -108,6 +109,24 @@ def test_serial_stops_at_the_first_host_that_fails(tmp_path):
     run = pyinfra_run.run(_two_steps, "/s", targets=_targets(inv, data, serial=True))
     assert [h.name for h in run.hosts] == ["@fake/gw"] and not run.success
     assert run.failures() == [("@fake/gw", "operation 'step two' failed")]
+
+
+def _named_per_host():
+    server.shell(name=f"configure {host.name}", commands=["echo configure"])
+
+
+def test_each_host_keeps_its_own_operation_name_on_a_shared_line(tmp_path):
+    inv, data = _inventory(tmp_path)
+    run = pyinfra_run.run(_named_per_host, targets=_targets(inv, data))
+    assert {h.name: [op.name for op in h.operations] for h in run.hosts} == {
+        h: [f"configure {h}"] for h in ("@fake/gw", "@fake/agent")}
+
+
+def test_serial_passes_follow_each_other_in_time(tmp_path):
+    inv, data = _inventory(tmp_path)
+    run = pyinfra_run.run(_two_steps, "/s", targets=_targets(inv, data, serial=True))
+    gw, agent = run.hosts
+    assert gw.started_at <= gw.finished_at <= agent.started_at <= agent.finished_at
 
 
 def test_supervisor_report_is_read_back_from_an_operations_stdout():
