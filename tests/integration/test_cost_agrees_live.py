@@ -42,9 +42,10 @@ def test_cli_dashboard_and_budget_agree_on_cost_today(stack, sent):
     try:
         panel = _today_panel_query(sent.agent)
         spent = f'vibes:budget_usd:spent{{budget="{BUDGET}"}}'
-        # the ledger step, then the period and budget rules: up to a few evaluation rounds
+        # three chained 1-minute groups (ledger → cost periods → budgets), phased anew by the
+        # redeploy's Prometheus restart: one chain can take past 3 minutes, so wait for two
         poll(lambda: _value(stack, panel) == pytest.approx(expected) and _value(stack, spent) == pytest.approx(expected),
-             timeout=180, interval=2, what="the ledger's period and budget rules to count the workload")
+             timeout=420, interval=2, what="the ledger's period and budget rules to count the workload")
         cli = json.loads(wl.run_cli(stack, "cost", "--agent", sent.agent, "--period", "today", "--json").stdout)
         figures = {"cli": cli["prometheus"]["periods"]["today"]["cost_usd"],
                    "dashboard Today panel": _value(stack, panel),
