@@ -1,24 +1,28 @@
-"""The native stack measured: start, footprint, freshness and span ingest, in one run.
+"""The native stack measured: start, footprint, freshness and ingest knees, in one run.
 
 Brings up a scratch native stack (the same deploy as `make up`, its own state directory,
 ports shifted by --port-offset, binaries from the cache), then reports:
-  start      `make up`'s deploy to every component healthy (binaries cached)
+  start      `make up`'s deploy to every component healthy (binaries cached): on a fresh state
+             directory, and again after a `down` (state kept)
   idle RSS   per component, and the whole stack
   freshness  emit → queryable, p50/p95 over --samples: a span (Jaeger API), a metric
              (Prometheus API), a log record (VictoriaLogs, through the CLI's client)
-  ingest     telemetrygen traces (5 spans each) at each of --rates for --seconds: spans
-             sent, accepted by the collector, written by Jaeger (sent == stored is the
-             zero-loss check) and RSS per component at that rate; then the SDK's own push
-             rate from one thread
-Usage: python bench/bench_stack.py [--port-offset N] [--samples N] [--seconds S] [--json]
+  knees      telemetrygen traces (5 spans each), then log records, at each of --rates items/s
+             for --seconds (bench/stack_load.py): sent, accepted by the collector, stored
+             (Jaeger's storage writes; VictoriaLogs' own count), CPU % and peak RSS per
+             component and the load average; the knee is the highest rate with zero loss,
+             no backlog and the stack's RSS ≤ 1 GiB
+  SDK        the SDK's own push rate from one thread, and the loaded RSS
+Usage: python bench/bench_stack.py [--port-offset N] [--samples N] [--seconds S] [--rates R,R,…] [--json]
+Other processes on the machine share its cores: take figures when `uptime` shows a low load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,29 +35,31 @@ from vibes_observe.alerting import defaults
 from vibes_observe.clients._http import get_json
 from vibes_stack import binaries, deploy, paths, supervisor
 
-# the collector's own counter, named where the alert rules and dashboards take it from
-COLLECTOR_ACCEPTED_SPANS = (defaults.COLLECTOR_ACCEPTED.format(signal="spans")
-                            + f'{{job="{defaults.COLLECTOR_JOB}"}}')
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stack_load  # noqa: E402  (bench/ is not a package)
+
+
+def collector_counter(name: str, signal: str) -> str:
+    """The collector's own counter, named where the alert rules and dashboards take it from."""
+    return name.format(signal=signal) + f'{{job="{defaults.COLLECTOR_JOB}"}}'
+
+
+COLLECTOR_ACCEPTED_SPANS = collector_counter(defaults.COLLECTOR_ACCEPTED, "spans")
+JAEGER_WRITTEN_SPANS = 'otelcol_exporter_sent_spans_total{job="jaeger"}'  # Jaeger's writes into its storage
+
+
+def collector_sent(signal: str, exporter: str) -> str:
+    """Items the collector's ``exporter`` delivered (acknowledged by the backend, each once)."""
+    return (defaults.COLLECTOR_SENT.format(signal=signal)
+            + f'{{job="{defaults.COLLECTOR_JOB}",exporter="{exporter}"}}')
 
 
 def _query(url: Callable[[str], str], component: str, path: str, **params: Any) -> Any:
     return get_json(component, url(component), path, params=params)
 
 
-def _rss_mib(pid: int | None) -> float | None:
-    if pid is None:
-        return None
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
-
-
 def _footprint(state: paths.StateLayout, components: list[str]) -> dict[str, float | None]:
-    return {c: _rss_mib(supervisor.read_pid(state.run, c)) for c in components}
+    return {c: stack_load.rss_mib(supervisor.read_pid(state.run, c)) for c in components}
 
 
 def _until(check: Callable[[], bool], timeout: float = 30.0, step: float = 0.02) -> float | None:
@@ -86,33 +92,53 @@ def _prom_sum(url: Callable[[str], str], expr: str) -> float:
     return float(found["data"]["result"][0]["value"][1])
 
 
-def _telemetrygen_ramp(url: Callable[[str], str], rates: str, seconds: float, state: paths.StateLayout,
-                       components: list[str]) -> list[dict[str, Any]]:
-    """Traces of 5 spans from telemetrygen at each rate: spans sent vs accepted by the collector
-    vs written by Jaeger's storage exporter (both counted by the components' own metrics)."""
+def _pids(state: paths.StateLayout, components: list[str]) -> dict[str, int]:
+    return {c: pid for c in components if (pid := supervisor.read_pid(state.run, c)) is not None}
+
+
+def _knees(url: Callable[[str], str], rates: list[int], seconds: float,
+           pids: dict[str, int]) -> dict[str, Any]:
+    """The knee for spans (into Jaeger) and for log records (into VictoriaLogs)."""
     tool, _ = binaries.find("telemetrygen")
     if not tool:
         tool = str(binaries.go_install("telemetrygen"))
-    stored = 'otelcol_exporter_sent_spans_total{job="jaeger"}'
-    accepted = COLLECTOR_ACCEPTED_SPANS
-    rows = []
-    for traces_per_s in (int(r) for r in rates.split(",")):
-        traces = int(traces_per_s * seconds)
-        before = (_prom_sum(url, accepted), _prom_sum(url, stored))
-        t0 = time.monotonic()
-        subprocess.run([tool, "traces", "--otlp-insecure", "--otlp-endpoint",
-                        url("collector_otlp_grpc").removeprefix("http://"), "--workers", "1",
-                        "--rate", str(traces_per_s), "--traces", str(traces), "--child-spans", "4",
-                        "--service", "bench-telemetrygen"], check=True, capture_output=True, timeout=600)
-        pushed_s = time.monotonic() - t0
-        rss = _footprint(state, components)
-        sent = traces * 5
-        _until(lambda: _prom_sum(url, stored) - before[1] >= sent, timeout=60, step=0.5)
-        time.sleep(3)  # a last scrape after the queues drained
-        rows.append({"target_spans_per_s": traces_per_s * 5, "achieved_spans_per_s": round(sent / pushed_s),
-                     "sent": sent, "collector_accepted": int(_prom_sum(url, accepted) - before[0]),
-                     "jaeger_stored": int(_prom_sum(url, stored) - before[1]), "rss_mib": rss})
-    return rows
+    endpoint = url("collector_otlp_grpc").removeprefix("http://")
+    from vibes_observe.clients.victorialogs import VictoriaLogsClient
+    logs = VictoriaLogsClient(url("victorialogs"), timeout=60)
+    since = time.time_ns()
+
+    def logs_stored() -> float:
+        rows = list(logs.rows("* | count() records", start_ns=since - 3600 * 10**9, end_ns=time.time_ns() + 10**9))
+        return float(rows[0]["records"]) if rows else 0.0
+
+    counters = {
+        "traces": stack_load.Counters(
+            accepted=lambda: _prom_sum(url, COLLECTOR_ACCEPTED_SPANS),
+            refused=lambda: _prom_sum(url, collector_counter(defaults.COLLECTOR_REFUSED, "spans")),
+            stored=lambda: _prom_sum(url, collector_sent("spans", "otlp_grpc/jaeger")),
+            backend=lambda: _prom_sum(url, JAEGER_WRITTEN_SPANS)),
+        "logs": stack_load.Counters(
+            accepted=lambda: _prom_sum(url, collector_counter(defaults.COLLECTOR_ACCEPTED, "log_records")),
+            refused=lambda: _prom_sum(url, collector_counter(defaults.COLLECTOR_REFUSED, "log_records")),
+            stored=lambda: _prom_sum(url, collector_sent("log_records", "otlp_http/victorialogs")),
+            backend=logs_stored)}
+    result = {}
+    for signal, unit in (("traces", "spans"), ("logs", "log records")):
+        print(f"{unit}/s knee:", file=sys.stderr)
+        result[signal] = stack_load.knee(
+            lambda rate: stack_load.step(tool, signal, endpoint, rate, seconds, counters[signal], pids),
+            rates, lambda line: print(line, file=sys.stderr))
+    return result
+
+
+def _start(prep: deploy.Prepared) -> float:
+    """Seconds from `make up`'s deploy to every component healthy."""
+    t0 = time.monotonic()
+    deploy.apply(prep, "up")
+    bad = deploy.wait_all_healthy(prep, timeout=120)
+    if bad:
+        raise SystemExit(f"not healthy: {bad}")
+    return round(time.monotonic() - t0, 2)
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -125,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port-offset", type=int, default=26000)
     ap.add_argument("--samples", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--rates", default="2000,4000,6000", help="telemetrygen traces/s (5 spans each)")
+    ap.add_argument("--rates", default="5000,10000,15000,20000,25000,30000",
+                    help="items/s to try, ascending: spans (traces of 5) and log records")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -139,12 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     state = paths.StateLayout(state_dir)
     result: dict[str, Any] = {}
     try:
-        t0 = time.monotonic()
-        deploy.apply(prep, "up")
-        bad = deploy.wait_all_healthy(prep, timeout=120)
-        result["start_s"] = round(time.monotonic() - t0, 2)
-        if bad:
-            raise SystemExit(f"not healthy: {bad}")
+        result["start_s"] = {"fresh_state": _start(prep)}
+        deploy.apply(prep, "down")
+        result["start_s"]["after_down"] = _start(prep)
         components = [c.name for c in prep.plan.ordered()]
         time.sleep(3)
         result["idle_rss_mib"] = _footprint(state, components)
@@ -178,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.02)
         result["freshness_s"] = {k: {"p50": _pct(v, 0.5), "p95": _pct(v, 0.95)} for k, v in fresh.items()}
 
-        result["ingest_telemetrygen"] = _telemetrygen_ramp(url, args.rates, args.seconds, state, components)
+        result["knees"] = _knees(url, [int(r) for r in args.rates.split(",")], args.seconds,
+                                 _pids(state, components))
         sent = 0
         t0 = time.monotonic()
         while time.monotonic() - t0 < args.seconds:
@@ -195,11 +220,28 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         deploy.apply(prep, "down")
         shutil.rmtree(state_dir, ignore_errors=True)
+    result["load_1m_at_end"] = round(os.getloadavg()[0], 1)
     if args.json:
         print(json.dumps(result))
     else:
         print(json.dumps(result, indent=2))
+        print(_summary(result))
     return 0
+
+
+def _summary(result: dict[str, Any]) -> str:
+    """The figures the README's table shows."""
+    lines = [f"start (deploy to all healthy): fresh {result['start_s']['fresh_state']} s, "
+             f"after down {result['start_s']['after_down']} s",
+             f"idle RSS: {sum(v or 0 for v in result['idle_rss_mib'].values()):.0f} MiB {result['idle_rss_mib']}"]
+    for signal, knee in result["knees"].items():
+        at = knee["at_knee"]
+        lines.append(f"{signal} knee: {knee['knee_per_s']}/s" + (
+            f" (sent {at['sent']} = stored {at['stored']}; CPU % {at['cpu_pct']}; peak RSS "
+            f"{at['peak_rss_total_mib']} MiB {at['peak_rss_mib']}; load {at['load_1m']})" if at else ""))
+    lines.append(f"SDK push: {result['ingest_sdk']['spans_per_s']} spans/s from one thread; loaded RSS "
+                 f"{sum(v or 0 for v in result['loaded_rss_mib'].values()):.0f} MiB")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

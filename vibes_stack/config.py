@@ -204,6 +204,10 @@ class VictoriaLogsSettings(Section):
     memory_limit_mib: PositiveInt
 
 
+class JaegerSettings(Section):
+    memory_limit_mib: PositiveInt
+
+
 class FileRotation(Section):
     max_megabytes: PositiveInt
     max_backups: PositiveInt
@@ -385,6 +389,7 @@ class StackConfig(Section):
     sampling: Sampling
     collector: CollectorSettings
     victorialogs: VictoriaLogsSettings
+    jaeger: JaegerSettings
     native_log_store: FileRotation
     exports: Exports
     binaries: Binaries

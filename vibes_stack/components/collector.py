@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 NAME = "collector"
 TOKEN = "otlp_token"  # the OTLP bearer token's secret file (when bearer_token_auth)
+#: exporters to the stack's own backends (same host or network): gzip there costs both ends CPU
+#: and saves no scarce bandwidth. A backend writes a whole batch before it answers, and on a busy
+#: host that took longer than the default 5 s: the timed-out batch was retried while the backend
+#: still wrote the first copy, which slowed it further (10 writes per span acknowledged, measured).
+#: Remote targets keep the defaults (stack/README.md, Ingest).
+LOCAL = {"compression": "none", "timeout": "60s"}
 
 
 def pricing() -> dict[str, Any]:
@@ -50,19 +56,19 @@ def _exporter(cfg: StackConfig, place: Placement, signal: str, i: int, t: Target
     ports = cfg.ports
     if t.kind == "jaeger":
         return "otlp_grpc/jaeger", {"endpoint": f"{place.reach('jaeger')}:{ports.jaeger_otlp_grpc}",
-                                    "tls": {"insecure": True}, **queued}
+                                    "tls": {"insecure": True}, **LOCAL, **queued}
     if t.kind == "prometheus":
         return "prometheus", {"endpoint": f"{place.listen}:{ports.collector_prometheus}",
                               "enable_open_metrics": True, "resource_to_telemetry_conversion": {"enabled": False}}
     if t.kind == "loki" and place.available("loki"):
-        return "otlp_http/loki", {"endpoint": f"http://{place.reach('loki')}:{ports.loki}/otlp", **queued}
+        return "otlp_http/loki", {"endpoint": f"http://{place.reach('loki')}:{ports.loki}/otlp", **LOCAL, **queued}
     if t.kind == "loki":  # no Loki here: the native log database takes its place
         base = f"http://{place.reach(victorialogs.NAME)}:{ports.victorialogs}"
         notices.append(f"logs: Loki is absent, so logs go to VictoriaLogs ({base}), read with "
                        "`vibes observe logs`; Grafana's Loki panels stay empty")
         return "otlp_http/victorialogs", {"logs_endpoint": base + victorialogs.OTLP_PATH,
                                           "headers": {"VL-Stream-Fields": ",".join(victorialogs.STREAM_FIELDS)},
-                                          **queued}
+                                          **LOCAL, **queued}
     if t.kind == "console":
         return f"debug/{signal}", {"verbosity": t.verbosity}
     if t.kind == "file":

@@ -21,6 +21,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     return ComponentSpec(
         NAME, [*place.executable(NAME), f"--config={seen_config}"],
         health_url=place.url(cfg.ports.jaeger_health, "/status"), url=place.url(cfg.ports.jaeger_query),
+        env={"GOMEMLIMIT": f"{cfg.jaeger.memory_limit_mib}MiB"},
         files={config: text}, dirs=[str(host_data / "keys"), str(host_data / "values")],
         published=[cfg.ports.jaeger_query, cfg.ports.jaeger_health, cfg.ports.jaeger_metrics])
 
