@@ -188,5 +188,5 @@ def wait_all_healthy(prep: Prepared, timeout: float = 60) -> list[str]:
     while bad and time.monotonic() < deadline:
         bad = [c.name for c in prep.plan.ordered() if not supervisor.healthy(c.health_url)]
         if bad:
-            time.sleep(0.5)
+            time.sleep(supervisor.HEALTH_POLL_S)
     return bad

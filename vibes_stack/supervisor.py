@@ -27,6 +27,8 @@ from typing import Any
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 HEALTH_TIMEOUT_S = float(os.environ.get("VIBES_HEALTH_TIMEOUT", "90"))
 STOP_TIMEOUT_S = 30.0
+#: a local HTTP GET per poll: cheap, and each component's start waits on it (`make up` is the sum)
+HEALTH_POLL_S = 0.05
 
 
 class ComponentFailed(RuntimeError):
@@ -142,7 +144,7 @@ def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
                                   f"last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
         if proc is None and read_pid(Path(spec["run_dir"]), name) is None:
             raise ComponentFailed(f"{name}: not running; last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
-        time.sleep(0.25)
+        time.sleep(HEALTH_POLL_S)
     raise ComponentFailed(f"{name}: not healthy at {spec['health_url']} after {timeout:.0f}s; "
                           f"last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
 
