@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from vibes_observe.clients.logstore import IMPORTED_MARKER
-from vibes_stack import binaries, config
+from vibes_stack import binaries, collector_pricing, config
 from vibes_stack.render import render_native
 
 VARIANTS = {
@@ -173,3 +173,32 @@ def test_native_loki_and_grafana_are_used_when_their_binaries_exist(tmp_path):
     dash = yaml.safe_load(next(t for p, t in graf.files.items() if p.endswith("dashboards/vibes.yaml")))
     assert dash["providers"][0]["options"]["path"].endswith("/dashboards")
     assert not any("absent" in n for n in plan.notices)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_each_span_is_priced_and_counted_by_one_pipeline_before_any_sampling(name, tmp_path):
+    doc = yaml.safe_load(_collector_yaml(VARIANTS[name], tmp_path)[1])
+    pipes = doc["service"]["pipelines"]
+    connector, = pipes["metrics/vibes_cost"]["receivers"]
+    feeding = [p for p in pipes.values() if connector in p["exporters"]]
+    assert len(feeding) == 1, "a span would be counted twice (or never)"
+    fed, = feeding
+    assert fed["receivers"] == ["otlp"] and collector_pricing.PROCESSOR in fed["processors"]
+    if "probabilistic_sampler" in fed["processors"]:  # only where it keeps every span
+        assert doc["processors"]["probabilistic_sampler"]["sampling_percentage"] >= 100
+    sampled = VARIANTS[name].get("sampling", {}).get("traces_percent", 100) < 100
+    assert ("traces/vibes_cost" in pipes) == sampled  # a second pass over every span only when needed
+
+
+def test_the_stacks_own_backends_get_uncompressed_batches_remote_targets_keep_the_defaults(tmp_path):
+    doc = yaml.safe_load(_collector_yaml(VARIANTS["defaults"], tmp_path)[1])
+    for local in ("otlp_grpc/jaeger", "otlp_http/victorialogs"):
+        assert doc["exporters"][local]["compression"] == "none" and doc["exporters"][local]["timeout"] == "60s"
+    doc = yaml.safe_load(_collector_yaml(VARIANTS["datadog"], tmp_path / "dd")[1])
+    remote = doc["exporters"]["otlp_http/datadog_traces"]
+    assert "compression" not in remote and "timeout" not in remote
+
+
+def test_jaegers_heap_limit_comes_from_the_stack_config(tmp_path):
+    plan = render_native(config.build({"jaeger": {"memory_limit_mib": 200}}), tmp_path / "state", FAKE_BINARIES)
+    assert plan.components["jaeger"].env == {"GOMEMLIMIT": "200MiB"}
