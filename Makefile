@@ -93,7 +93,7 @@ bench: venv ## SDK overhead vs bare OTel; with OTLP export on a mocked OpenAI ca
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_cli.py
 
-bench-stack: venv ## the native stack: start, RSS idle/loaded, freshness, span ingest (telemetrygen ramp)
+bench-stack: venv ## the native stack: start, RSS idle/loaded, freshness, span and log-record ingest knees (telemetrygen), SDK push rate
 	$(PY) -m vibes_stack binaries
 	$(PY) bench/bench_stack.py
 
