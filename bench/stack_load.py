@@ -144,7 +144,7 @@ def step(tool: str, signal: str, endpoint: str, rate: int, seconds: float, count
     stored = int(counters.stored() - before[2])
     refused = int(counters.refused() - before[1])
     backend = int(counters.backend() - before[3])
-    failed = [p.args[1] for p, e in zip(procs, errors) if p.returncode]
+    failed = [e for p, e in zip(procs, errors) if p.returncode]
     gen_cpu = (gen1.ru_utime + gen1.ru_stime) - (gen0.ru_utime + gen0.ru_stime)
     rss_total = round(sum(usage.peak_rss.values()))
     row = {"target_per_s": rate, "offered_per_s": round(sent / push_s), "sent": sent, "accepted": accepted,
@@ -154,7 +154,7 @@ def step(tool: str, signal: str, endpoint: str, rate: int, seconds: float, count
            "load_1m": round(os.getloadavg()[0], 1)}
     reasons = []
     if failed:
-        reasons.append("telemetrygen failed: " + errors[0].decode(errors="replace")[-300:])
+        reasons.append(f"{len(failed)} telemetrygen process(es) failed: " + failed[0].decode(errors="replace")[-300:])
     if sent != stored or sent != accepted or refused or backend < sent:
         reasons.append("loss")
     if drained_s is None or drained_s > DRAIN_S:
