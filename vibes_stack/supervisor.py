@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -78,6 +79,15 @@ def log_tail(log_file: Path | str, lines: int = 50) -> str:
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
+    """2xx from an HTTP URL; for ``tcp://host:port`` (a server without HTTP, e.g. Cassandra's CQL) a
+    connection accepted."""
+    if url.startswith("tcp://"):
+        host, port = url[len("tcp://"):].rsplit(":", 1)
+        try:
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return True
+        except OSError:
+            return False
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return 200 <= resp.status < 300

@@ -76,6 +76,7 @@ class Component:
     optional: bool = False                   # natively only when a binary is already present
     memory_limit: str | None = None          # container memory limit (stack config may override)
     image_key: str | None = None             # its entry in stack/versions.yaml (default: the name)
+    fleet_only: bool = False                 # a tier of a fleet: runs only where an inventory's group data places it
 
 
 class Placement:
@@ -108,6 +109,10 @@ class Placement:
     def reach_all(self, component: str) -> list[str]:
         """Every host name ``component`` runs at (a fleet runs some components on several hosts)."""
         return [self.reach(component)]
+
+    def tier(self, component: str) -> list[str]:
+        """Every host a fleet-only component (a tier, ``Component.fleet_only``) runs at: none outside a fleet."""
+        return self.reach_all(component) if self.kind == "host" else []
 
     def available(self, component: str) -> bool:
         raise NotImplementedError
