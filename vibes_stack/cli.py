@@ -75,9 +75,10 @@ def _fleet(args, *, install: bool = True, quiet: bool = False) -> fleet.Fleet | 
         raise config.StackConfigError(f"MODE: a fleet inventory ({args.inventory}) deploys native processes "
                                       "over SSH; use MODE=native")
     cfg = config.build(config.read_user_config(args.config))
-    bins = binaries.resolve_all(cfg.binaries.explicit(), install=install,
+    hosts = fleet.fleet_hosts(inventory)
+    bins = binaries.resolve_all(cfg.binaries.explicit(), install=install, fleet=fleet.placed(hosts),
                                 out=(lambda _line: None) if quiet else binaries.say)
-    return fleet.prepare(cfg, inventory, bins)
+    return fleet.render_fleet(cfg, hosts, bins)
 
 
 def _fleet_command(args, fl: fleet.Fleet) -> int:
