@@ -124,10 +124,13 @@ def _dispatch(args) -> int:
         fl = _fleet(args, install=cmd == "up", quiet=cmd != "up")
         if fl is not None:
             return _fleet_command(args, fl)
-    if cmd == "binaries":
+    if cmd == "binaries":  # with a fleet inventory: also the tiers it places (Thanos, Cassandra)
         cfg = config.build(config.read_user_config(args.config))
+        targets = _targets(args)
+        inventory = pyinfra_run.load_inventory(targets.inventory, targets.group_data_dir)
+        placed = fleet.placed(fleet.fleet_hosts(inventory)) if fleet.is_fleet(inventory) else set()
         print("resolving native binaries (explicit/PATH → cache → Debian → Go build):", flush=True)
-        binaries.resolve_all(cfg.binaries.explicit())
+        binaries.resolve_all(cfg.binaries.explicit(), fleet=placed)
         return 0
     if cmd == "up":
         t0 = time.monotonic()

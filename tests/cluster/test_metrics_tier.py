@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import threading
 import time
 from typing import Iterator
 
@@ -22,7 +21,7 @@ from . import faults
 from .hosts import Cluster
 from .metrics_tier import (FIGURES, Tier, alert_receiver, api, http_get, instant, lab_spec, listening_addresses,
                            reference_prometheus, remote_write_url, render, rss_mib, rule_files)
-from .remote_write import Writer
+from .remote_write import LOAD_METRIC, SteadyLoad, Writer
 
 BUDGET = {"name": "tiny", "amount": 0.01, "period": "day"}
 # a fast ledger and evaluation so the test sees several ledger steps in a minute or two
@@ -192,45 +191,6 @@ def test_listeners_bind_only_their_hosts_address(tier: Tier):
 
 
 # --- steady load and faults
-LOAD_METRIC = "vibes_test_load_total"  # test-only series: counters the writer below controls
-
-
-class SteadyLoad:
-    """Writes ``series`` counters (+1 per batch, exact timestamps) every ``interval`` seconds,
-    alternating the routers, until stopped; counts accepted and failed writes."""
-
-    def __init__(self, urls: list[str], series: int, interval: float, tag: str):
-        self.writers = [Writer(u) for u in urls]
-        self.series, self.interval, self.tag = series, interval, tag
-        self.batches, self.failures, self.last_ms = 0, [], 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.batches += 1
-            at = int(time.time() * 1000)
-            batch = [({"__name__": LOAD_METRIC, "load": self.tag, "series": str(i)}, [(float(self.batches), at)])
-                     for i in range(self.series)]
-            status, body = self.writers[self.batches % len(self.writers)].send(batch)
-            if not 200 <= status < 300:
-                self.failures.append((self.batches, status, body[:200]))
-            self.last_ms = at
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> "SteadyLoad":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    @property
-    def samples(self) -> int:
-        return self.batches * self.series
-
-
 def stored(tier: Tier, tag: str, since_s: float, at: float, **params) -> tuple[float, float]:
     """(sum of the newest values, number of stored samples) of one load's series, as the query tier sees them."""
     selector = f'{LOAD_METRIC}{{load="{tag}"}}'
