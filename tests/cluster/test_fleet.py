@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import yaml
 
 from vibes_stack import binaries, config, deploy, fleet, paths, pyinfra_run, supervisor
 from vibes_stack.components import thanos
@@ -86,7 +87,7 @@ def test_every_component_on_every_host_is_healthy_at_its_address(cluster: Cluste
                                if name in members))
         assert placed[name] == wanted
         for spec in plan.ordered():
-            assert spec.health_url.startswith(f"http://{host.address}:"), spec.health_url
+            assert spec.health_url.split("://")[1].startswith(f"{host.address}:"), spec.health_url  # http or tcp
             assert supervisor.healthy(spec.health_url), f"{name}/{spec.name}"
             # the process runs inside that host (its network namespace), not on the deploying machine
             pid = supervisor.read_pid(paths.StateLayout(plan.state_dir).run, spec.name)
@@ -127,8 +128,11 @@ def test_a_second_up_changes_nothing_and_plan_says_so(inventory: Path, deployed:
     assert again.nothing_changed, again.changed
     assert _apply(deployed, inventory, dry=True).run.planned() == []
     # `make plan INVENTORY=…`: the CLI over the same inventory
+    stack_config = inventory.parent / "fleet-stack.yaml"  # the settings the fleet was deployed with
+    stack_config.write_text(yaml.safe_dump(FLEET_CONFIG))
     done = subprocess.run([sys.executable, "-m", "vibes_stack", "--mode", "native", "--inventory", str(inventory),
-                           "plan"], capture_output=True, text=True, timeout=300, cwd=paths.REPO_ROOT,
+                           "--config", str(stack_config), "plan"], capture_output=True, text=True, timeout=600,
+                          cwd=paths.REPO_ROOT,
                           env={**os.environ, "VIBES_HOME": str(inventory.parent / "unused-local-state")})
     assert done.returncode == 0, done.stderr
     assert "no changes" in done.stdout
