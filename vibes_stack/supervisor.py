@@ -135,7 +135,9 @@ def start(spec: dict[str, Any], *, wait: bool = True) -> int:
 
 
 def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
-                 timeout: float = HEALTH_TIMEOUT_S) -> None:
+                 timeout: float | None = None) -> None:
+    # a component may need longer than the default (a JVM database joining its cluster)
+    timeout = timeout or spec.get("health_timeout") or HEALTH_TIMEOUT_S
     name, deadline = spec["name"], time.monotonic() + timeout
     while time.monotonic() < deadline:
         if healthy(spec["health_url"]):

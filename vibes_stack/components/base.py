@@ -45,6 +45,7 @@ class ComponentSpec:
     secrets: list[str] = field(default_factory=list)         # random secrets generated once (0600)
     pruned_dirs: list[str] = field(default_factory=list)     # files here that ``files`` lacks are removed
     notices: list[str] = field(default_factory=list)
+    health_timeout: float | None = None                      # seconds to healthy (None: the supervisor's default)
     # container placement
     published: list[int] = field(default_factory=list)       # ports published on the bind address
     volumes: list[str] = field(default_factory=list)         # beyond its config dir and data dir

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from ..config import StackConfig
 
 NAME = "cassandra"
+# start to CQL measured 12-80 s on 2 shared cores (stack/README.md), more under heavy load
+START_TIMEOUT_S = 300.0
 
 
 def node(cfg: StackConfig, place: Placement) -> engine.Node:
@@ -32,7 +34,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
         NAME, engine.java_argv(this, engine.lib_dir(), java=place.executable(NAME)[0]),
         health_url=f"tcp://{this.address}:{this.native_port}", url=f"cql://{this.address}:{this.native_port}",
         files=engine.node_files(this, cfg.trace_storage.replication_factor), dirs=engine.node_dirs(this),
-        cwd=str(this.home))
+        cwd=str(this.home), health_timeout=START_TIMEOUT_S)
 
 
 COMPONENT = Component(NAME, spec, executables=("java",), fleet_only=True)

@@ -24,15 +24,17 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
                                     native_port=cfg.ports.cassandra_native, keyspace=ts.keyspace,
                                     replication_factor=ts.replication_factor, trace_ttl=cfg.retention.traces.go)
         dirs = []
+        timeout = cassandra.START_TIMEOUT_S  # creating the schema took 16-47 s measured, more under load
     else:
         text = template("jaeger.yaml.j2", listen=place.listen, ports=cfg.ports,
                         retention_go={"traces": cfg.retention.traces.go},
                         paths={"jaeger_keys": f"{data}/keys", "jaeger_values": f"{data}/values"})
         dirs = [str(host_data / "keys"), str(host_data / "values")]
+        timeout = None
     return ComponentSpec(
         NAME, [*place.executable(NAME), f"--config={seen_config}"],
         health_url=place.url(cfg.ports.jaeger_health, "/status"), url=place.url(cfg.ports.jaeger_query),
-        files={config: text}, dirs=dirs,
+        files={config: text}, dirs=dirs, health_timeout=timeout,
         published=[cfg.ports.jaeger_query, cfg.ports.jaeger_health, cfg.ports.jaeger_metrics])
 
 
