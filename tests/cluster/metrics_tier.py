@@ -217,7 +217,9 @@ class Tier:
             self.start(process)
 
     def url(self, host_name: str) -> str:
-        return thanos.query_url(self.cfg, self.running[host_name].host.address)
+        """The HTTP API of the Thanos process on that host (query's is the Prometheus API)."""
+        started = self.running[host_name]
+        return f"http://{thanos.endpoint(self.cfg, started.process.role, started.host.address, 'http')}"
 
 
 def thanos_binary() -> str:
