@@ -226,10 +226,11 @@ def _cli(cluster: Cluster, fl: fleet.Fleet, *args: str) -> Any:
     traces_host = cluster.host(FLEET_GROUPS["traces"][1]).address
     alerting_host = cluster.host(FLEET_GROUPS["alerting"][0]).address
     ports = fl.cfg.ports
-    env = {**os.environ, "VIBES_PROMETHEUS_URL": thanos.query_url(fl.cfg, metrics_host),
+    # no Loki URL: given explicitly, Loki would be required; natively logs are in VictoriaLogs
+    env = {**{k: v for k, v in os.environ.items() if k != "VIBES_LOKI_URL"},
+           "VIBES_PROMETHEUS_URL": thanos.query_url(fl.cfg, metrics_host),
            "VIBES_JAEGER_URL": f"http://{traces_host}:{ports.jaeger_query}",
            "VIBES_ALERTMANAGER_URL": f"http://{alerting_host}:{ports.alertmanager}",
-           "VIBES_LOKI_URL": f"http://{metrics_host}:{ports.loki}",
            "VIBES_VICTORIALOGS_URL": f"http://{cluster.host(FLEET_GROUPS['metrics'][0]).address}:{ports.victorialogs}"}
     done = subprocess.run([sys.executable, "-m", "vibes_observe.cli", "observe", *args, "--json"], env=env,
                           capture_output=True, text=True, timeout=120)
