@@ -76,8 +76,11 @@ test-integration: venv node-deps zipkin-server
 cluster-deps: venv ## apt-install sshd, nft, ip/tc when missing (root)
 	$(PY) tests/cluster/deps.py
 
-# also Jaeger v2 on two Cassandra nodes on loopback (~2.6 GB RAM, ~4.5 min; no root needed for those)
+# also Jaeger v2 on two Cassandra nodes on loopback (~2.6 GB RAM, ~4.5 min; no root needed for those).
+# Binaries first, with progress: the single-host ones and the tiers the example fleet places (Thanos
+# built in its module tree on first use, ~10-15 min cold; Cassandra's jars from Maven Central, ~1.5 min).
 test-cluster: venv cluster-deps cassandra-libs ## the namespace-host and clustered-trace-storage tests (tests/cluster)
+	$(PY) -m vibes_stack --mode native --inventory stack/inventories/cluster_example.py binaries
 	$(PY) -m pytest tests/cluster -q -ra
 
 # tests/cluster (root, namespace hosts) runs apart: make test-cluster

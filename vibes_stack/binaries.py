@@ -15,18 +15,20 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-import yaml
-
-from . import components, paths
+from . import cassandra, components, paths
 from .errors import StackConfigError
+from .pins import say, versions
 
 #: tools built and cached like the components but not part of the stack (bench/ load generator)
 TOOLS = {"telemetrygen": ("telemetrygen",)}
 DEBIAN_PACKAGES = ("prometheus", "prometheus-alertmanager")
 GO_BUILT = ("jaeger", "victorialogs", "telemetrygen")
+THANOS = "thanos"          # one binary, one pin, for every Thanos role of the metrics tier
+CASSANDRA = "cassandra"    # java on PATH + the pinned server jars in the cache (vibes_stack.cassandra)
 
 
 def path_names() -> dict[str, tuple[str, ...]]:
@@ -35,22 +37,19 @@ def path_names() -> dict[str, tuple[str, ...]]:
 
 
 def native_components(*, optional: bool) -> list[str]:
-    """Components with a native binary: required ones, or (licence policy: never built here) the
-    optional ones used only when present."""
-    return [c.name for c in components.ALL if c.executables and c.optional == optional]
+    """Components of the single-host stack with a native binary: required ones, or (licence policy:
+    never built here) the optional ones used only when present. A fleet's tiers come on request."""
+    return [c.name for c in components.ALL if c.executables and c.optional == optional and not c.fleet_only]
+
+
+def pin_key(component: str) -> str:
+    """Its entry in stack/versions.yaml: components sharing one binary (Thanos' roles) share one pin."""
+    found = next((c for c in components.ALL if c.name == component), None)
+    return (found.image_key if found else None) or component
 
 
 class BinaryError(RuntimeError):
     pass
-
-
-def say(line: str) -> None:
-    """Progress output that shows up at once, even when stdout is a CI pipe."""
-    print(line, flush=True)
-
-
-def versions() -> dict[str, Any]:
-    return yaml.safe_load(paths.VERSIONS_FILE.read_text())
 
 
 def manifest_hash() -> str:
@@ -63,7 +62,8 @@ def cache_path(component: str) -> Path:
         return paths.cache_bin_dir() / f"collector-{v['collector']['version']}-{manifest_hash()}" / "otelcol-vibes"
     if component in GO_BUILT:  # cache dir named after the component, binary after its executable
         return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / path_names()[component][0]
-    return paths.cache_bin_dir() / f"{component}-{v[component]['version']}" / component
+    key = pin_key(component)
+    return paths.cache_bin_dir() / f"{key}-{v[key]['version']}" / key
 
 
 def _executable(p: Path | str | None) -> bool:
@@ -86,9 +86,11 @@ def find(component: str, explicit: dict[str, str] | None = None) -> tuple[str | 
         if not _executable(p):
             raise StackConfigError(f"binaries.{component}: {explicit[component]!r} is not an executable file")
         return p, "stack config"
+    if component == CASSANDRA and not cassandra.lib_dir().is_dir():
+        return None, "missing: its jars (Maven Central)"
     found = _on_path(component)
     if found:
-        return found, "PATH"
+        return found, "PATH" if component != CASSANDRA else f"PATH, jars in {cassandra.lib_dir()}"
     cached = cache_path(component)
     if _executable(cached):
         return str(cached), "cache"
@@ -98,10 +100,12 @@ def find(component: str, explicit: dict[str, str] | None = None) -> tuple[str | 
 
 
 def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], None] = say,
-                install: bool = True) -> dict[str, str | None]:
-    """Every native binary, installing/building what is missing (when ``install``)."""
+                install: bool = True, fleet: Collection[str] = ()) -> dict[str, str | None]:
+    """Every native binary, installing/building what is missing (when ``install``); ``fleet``: the
+    components an inventory places, whose tiers (Thanos, Cassandra) are resolved too."""
     result: dict[str, str | None] = {}
-    for component in native_components(optional=False):
+    tiers = [c.name for c in components.ALL if c.fleet_only and c.name in fleet]
+    for component in native_components(optional=False) + tiers:
         path, source = find(component, explicit)
         if path is None and install:
             path, source = _obtain(component, out)
@@ -122,6 +126,8 @@ def _predicted(component: str) -> str:
         return "/usr/bin/prometheus"
     if component == "alertmanager":
         return "/usr/bin/prometheus-alertmanager"
+    if component == CASSANDRA:
+        return "java"
     return str(cache_path(component))
 
 
@@ -144,6 +150,14 @@ def _obtain(component: str, out: Callable[[str], None]) -> tuple[str, str]:
         return str(build_jaeger(out)), "built"
     if component in ("victorialogs", "telemetrygen"):
         return str(go_install(component, out)), "built"
+    if pin_key(component) == THANOS:
+        return str(module_tree_binary(THANOS, out)), "built"
+    if component == CASSANDRA:
+        lib = cassandra.fetch(out)
+        java = _on_path(component)
+        if not java:
+            raise BinaryError("cassandra: java (Java 17) is not on PATH; `make cluster-deps` installs it")
+        return java, f"PATH, jars in {lib}"
     raise BinaryError(f"{component}: no build recipe")
 
 

@@ -28,7 +28,7 @@ import jinja2
 import yaml
 
 from . import paths
-from .binaries import say, versions
+from .pins import say, versions
 
 DAEMON_CLASS = "org.apache.cassandra.service.CassandraDaemon"
 CLUSTER_NAME = "vibes-traces"
@@ -242,16 +242,29 @@ def node_config(node: Node, replication_factor: int) -> dict[str, Any]:
     }
 
 
+DATA_DIRS = ("data", "commitlog", "saved_caches", "hints", "cdc_raw")
+
+
+def node_files(node: Node, replication_factor: int) -> dict[str, str]:
+    """path → content of the node's config files."""
+    return {str(node.config_file): yaml.safe_dump(node_config(node, replication_factor), sort_keys=False),
+            str(node.logback_file): LOGBACK}
+
+
+def node_dirs(node: Node) -> list[str]:
+    return [str(node.dir(name)) for name in DATA_DIRS]
+
+
 def write_config(node: Node, replication_factor: int) -> None:
     node.config_file.parent.mkdir(parents=True, exist_ok=True)
-    for name in ("data", "commitlog", "saved_caches", "hints", "cdc_raw"):
-        node.dir(name).mkdir(parents=True, exist_ok=True)
-    node.config_file.write_text(yaml.safe_dump(node_config(node, replication_factor), sort_keys=False))
-    node.logback_file.write_text(LOGBACK)
+    for directory in node_dirs(node):
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    for path, text in node_files(node, replication_factor).items():
+        Path(path).write_text(text)
 
 
-def java_argv(node: Node, lib: Path) -> list[str]:
-    return ["java", f"-Xms{node.heap}", f"-Xmx{node.heap}", *JVM_OPTIONS,
+def java_argv(node: Node, lib: Path, java: str = "java") -> list[str]:
+    return [java, f"-Xms{node.heap}", f"-Xmx{node.heap}", *JVM_OPTIONS,
             f"-Dcassandra.config={node.config_file.as_uri()}",
             f"-Dlogback.configurationFile={node.logback_file}",
             f"-Dcassandra.logdir={node.home}", f"-Dcassandra.storagedir={node.home / 'data'}",

@@ -75,9 +75,10 @@ def _fleet(args, *, install: bool = True, quiet: bool = False) -> fleet.Fleet | 
         raise config.StackConfigError(f"MODE: a fleet inventory ({args.inventory}) deploys native processes "
                                       "over SSH; use MODE=native")
     cfg = config.build(config.read_user_config(args.config))
-    bins = binaries.resolve_all(cfg.binaries.explicit(), install=install,
+    hosts = fleet.fleet_hosts(inventory)
+    bins = binaries.resolve_all(cfg.binaries.explicit(), install=install, fleet=fleet.placed(hosts),
                                 out=(lambda _line: None) if quiet else binaries.say)
-    return fleet.prepare(cfg, inventory, bins)
+    return fleet.render_fleet(cfg, hosts, bins)
 
 
 def _fleet_command(args, fl: fleet.Fleet) -> int:
@@ -123,10 +124,13 @@ def _dispatch(args) -> int:
         fl = _fleet(args, install=cmd == "up", quiet=cmd != "up")
         if fl is not None:
             return _fleet_command(args, fl)
-    if cmd == "binaries":
+    if cmd == "binaries":  # with a fleet inventory: also the tiers it places (Thanos, Cassandra)
         cfg = config.build(config.read_user_config(args.config))
+        targets = _targets(args)
+        inventory = pyinfra_run.load_inventory(targets.inventory, targets.group_data_dir)
+        placed = fleet.placed(fleet.fleet_hosts(inventory)) if fleet.is_fleet(inventory) else set()
         print("resolving native binaries (explicit/PATH → cache → Debian → Go build):", flush=True)
-        binaries.resolve_all(cfg.binaries.explicit())
+        binaries.resolve_all(cfg.binaries.explicit(), fleet=placed)
         return 0
     if cmd == "up":
         t0 = time.monotonic()

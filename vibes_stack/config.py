@@ -112,6 +112,8 @@ EnvName = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(_ENV_NAM
 IpAddress = Annotated[str, _checked(_is_ip, "is not an IP address")]
 ShortName = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(re.match(r"^[A-Za-z0-9._-]{1,64}$", v)),
                                     "must be a short name (letters, digits, . _ -)")]
+MemorySize = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(re.match(r"^\d+[kmg]$", v)),
+                                     "must be a memory size like 768m or 2g")]
 FilePath = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(v), "must be a path")]
 
 
@@ -166,6 +168,21 @@ class Ports(Section):
     loki: Port
     loki_grpc: Port
     grafana: Port
+    thanos_router_remote_write: Port
+    thanos_router_grpc: Port
+    thanos_router_http: Port
+    thanos_router_capnproto: Port
+    thanos_ingestor_grpc: Port
+    thanos_ingestor_http: Port
+    thanos_ingestor_remote_write: Port
+    thanos_ingestor_capnproto: Port
+    thanos_query_grpc: Port
+    thanos_query_http: Port
+    thanos_rule_grpc: Port
+    thanos_rule_http: Port
+    alertmanager_cluster: Port
+    cassandra_storage: Port
+    cassandra_native: Port
 
     @model_validator(mode="after")
     def _distinct(self) -> Ports:
@@ -206,6 +223,14 @@ class VictoriaLogsSettings(Section):
 
 class JaegerSettings(Section):
     memory_limit_mib: PositiveInt
+
+
+class TraceStorage(Section):
+    keyspace: ShortName
+    replication_factor: PositiveInt
+    seeds: PositiveInt
+    heap: MemorySize
+    quick_start: Flag
 
 
 class FileRotation(Section):
@@ -391,6 +416,7 @@ class StackConfig(Section):
     victorialogs: VictoriaLogsSettings
     jaeger: JaegerSettings
     native_log_store: FileRotation
+    trace_storage: TraceStorage
     exports: Exports
     binaries: Binaries
     containers: Containers

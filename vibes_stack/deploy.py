@@ -93,7 +93,8 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
     for c in prep.plan.ordered():
         comps.append({"name": c.name, "argv": c.argv, "env": c.env, "cwd": c.cwd, "health_url": c.health_url,
                       "url": c.url, "files": c.files, "secret_files": sorted(c.secret_files), "dirs": c.dirs,
-                      "config_hash": c.config_hash, "secrets": c.secrets, "pruned_dirs": c.pruned_dirs})
+                      "config_hash": c.config_hash, "secrets": c.secrets, "pruned_dirs": c.pruned_dirs,
+                      **({"health_timeout": c.health_timeout} if c.health_timeout else {})})
     return {"mode": prep.mode, "action": action, "state_dir": str(st.root), "run_dir": str(st.run),
             "logs_dir": str(st.logs), "python": os.path.abspath(sys.executable), "components": comps}
 

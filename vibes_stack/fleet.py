@@ -90,6 +90,11 @@ def fleet_hosts(inventory: Inventory) -> dict[str, FleetHost]:
     return hosts
 
 
+def placed(hosts: dict[str, FleetHost]) -> set[str]:
+    """Every component some host of the fleet runs (what its binaries must cover)."""
+    return {c for h in hosts.values() for c in h.components}
+
+
 def render_fleet(cfg: StackConfig, hosts: dict[str, FleetHost], binaries: dict[str, str | None]) -> Fleet:
     """Every host's components for its ``HostPlacement``; pure, like the single-host render."""
     peers: dict[str, list[str]] = {}
@@ -105,6 +110,8 @@ def render_fleet(cfg: StackConfig, hosts: dict[str, FleetHost], binaries: dict[s
             spec.cwd = spec.cwd or str(state.root)
         plans[h.name] = StackPlan("native", str(state.root), specs, notices)
     return Fleet(cfg, hosts, plans)
+
+
 
 
 def prepare(cfg: StackConfig, inventory: Inventory, binaries: dict[str, str | None]) -> Fleet:

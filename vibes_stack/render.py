@@ -37,6 +37,8 @@ def render_all(cfg: StackConfig, place: Placement, only: Collection[str] | None 
     for component in components.ALL:
         if only is not None and component.name not in only:
             continue
+        if component.fleet_only and place.kind != "host":  # a fleet's tier, never on a single host
+            continue
         spec = component.spec(cfg, place)
         if isinstance(spec, Absent):
             absent += [spec.notice] if spec.notice else []

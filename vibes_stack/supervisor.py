@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -80,6 +81,15 @@ def log_tail(log_file: Path | str, lines: int = 50) -> str:
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
+    """2xx from an HTTP URL; for ``tcp://host:port`` (a server without HTTP, e.g. Cassandra's CQL) a
+    connection accepted."""
+    if url.startswith("tcp://"):
+        host, port = url[len("tcp://"):].rsplit(":", 1)
+        try:
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return True
+        except OSError:
+            return False
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return 200 <= resp.status < 300
@@ -127,7 +137,9 @@ def start(spec: dict[str, Any], *, wait: bool = True) -> int:
 
 
 def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
-                 timeout: float = HEALTH_TIMEOUT_S) -> None:
+                 timeout: float | None = None) -> None:
+    # a component may need longer than the default (a JVM database joining its cluster)
+    timeout = timeout or spec.get("health_timeout") or HEALTH_TIMEOUT_S
     name, deadline = spec["name"], time.monotonic() + timeout
     while time.monotonic() < deadline:
         if healthy(spec["health_url"]):

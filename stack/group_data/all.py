@@ -29,6 +29,22 @@ ports = {
     "loki": 3100,
     "loki_grpc": 9095,
     "grafana": 3000,
+    # fleet tiers (issue 11): Thanos' roles may share a host, so each role has its own ports
+    "thanos_router_remote_write": 19291,   # where Prometheus remote-writes (the tier's write endpoint)
+    "thanos_router_grpc": 10911,
+    "thanos_router_http": 10912,
+    "thanos_router_capnproto": 19391,
+    "thanos_ingestor_grpc": 10901,
+    "thanos_ingestor_http": 10902,
+    "thanos_ingestor_remote_write": 19292,
+    "thanos_ingestor_capnproto": 19392,
+    "thanos_query_grpc": 10921,
+    "thanos_query_http": 10922,            # the tier's Prometheus HTTP API (CLI, dashboards)
+    "thanos_rule_grpc": 10931,
+    "thanos_rule_http": 10932,
+    "alertmanager_cluster": 9094,          # gossip between Alertmanager replicas (TCP and UDP)
+    "cassandra_storage": 7000,             # gossip and replication between Cassandra nodes
+    "cassandra_native": 9042,              # CQL (Jaeger)
 }
 
 bind_address = "127.0.0.1"
@@ -98,6 +114,15 @@ containers = {
     "mem_limits": {},
     "log_max_size": "10m",
     "log_max_file": 3,
+}
+
+# Clustered trace storage of a fleet (the `traces` group): Cassandra nodes Jaeger v2 writes to.
+trace_storage = {
+    "keyspace": "vibes_traces",
+    "replication_factor": 2,   # every span on two nodes: reads and writes go on while one is down
+    "seeds": 2,                # the first N Cassandra hosts of the inventory are its seeds
+    "heap": "768m",            # per node (-Xms = -Xmx); RSS is about 1.5 times this
+    "quick_start": False,      # True skips the 30 s ring delay (one machine or a test network only)
 }
 
 alerting = None

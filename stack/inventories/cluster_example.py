@@ -16,6 +16,6 @@ def _host(name, address):
 
 agents = [_host("app1", "10.0.0.11"), _host("app2", "10.0.0.12"), _host("app3", "10.0.0.13")]
 gateways = [_host("gw1", "10.0.0.21"), _host("gw2", "10.0.0.22")]
-metrics = [_host("metrics1", "10.0.0.31")]
-traces = [_host("traces1", "10.0.0.41")]
-alerting = [_host("alerts1", "10.0.0.51")]
+metrics = [_host("metrics1", "10.0.0.31"), _host("metrics2", "10.0.0.32")]      # Thanos: replication factor 2
+traces = [_host("traces1", "10.0.0.41"), _host("traces2", "10.0.0.42")]          # Cassandra: replication factor 2
+alerting = [_host("alerts1", "10.0.0.51"), _host("alerts2", "10.0.0.52")]        # Alertmanager gossip pair

@@ -27,7 +27,8 @@ def deploy(comp, doc):
         for existing in host.get_fact(FindFiles, path=owned, quote_path=True) or []:
             if existing not in comp["files"]:
                 files.file(name=f"{name}: remove stale file {existing}", path=existing, present=False)
-    spec = {k: comp[k] for k in ("name", "argv", "env", "cwd", "health_url", "dirs", "config_hash")}
+    spec = {k: comp[k] for k in ("name", "argv", "env", "cwd", "health_url", "dirs", "config_hash", "health_timeout")
+            if k in comp}
     spec.update(run_dir=doc["run_dir"], log=f"{doc['logs_dir']}/{name}.log")
     files.put(name=f"{name}: process spec", src=io.StringIO(json.dumps(spec, indent=2, sort_keys=True) + "\n"),
               dest=spec_path(comp, doc), mode="644", create_remote_dir=True)

@@ -1,8 +1,10 @@
 """The Thanos metrics tier and a reference Prometheus on namespace hosts, started by `cluster.spawn`.
 
-Rendering is vibes_stack.cluster.metrics' (argv + files per process); this module only writes the
-files, starts each process inside its host, waits until it is ready and measures it (start time,
-RSS). The pyinfra-over-SSH deploy of the same processes comes later.
+Rendering is the registry's (vibes_stack/components/thanos.py, alertmanager.py: each host's
+``HostPlacement`` with the tier's peers, exactly what a fleet deploy renders); this module only writes
+the files, starts each process inside its host, waits until it is ready and measures it (start time,
+RSS). Here each role has hosts of its own, and the rulers share one state dir path by a private mount
+(the fleet deploy of the same components: tests/cluster/test_fleet.py).
 """
 from __future__ import annotations
 
@@ -19,9 +21,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from vibes_stack import binaries
+from vibes_stack import binaries, components
+from vibes_stack.components import thanos
 from vibes_stack.config import StackConfig
-from vibes_stack.cluster import metrics
+from vibes_stack.paths import StateLayout
 
 from .hosts import Cluster, Host, LabSpec
 from .system import ClusterError, wait_for
@@ -32,9 +35,12 @@ GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "reference": ("p1",),  # the single-host engine the tier must agree with: Debian's Prometheus 2.42
     "receivers": ("x1",),  # our alert receiver (vibes_observe.alert_receiver)
 })
+#: group → the component its hosts run, in start order (storage first, then what reads or writes it)
+ROLES: Mapping[str, str] = MappingProxyType({
+    "alertmanagers": "alertmanager", "ingestors": thanos.INGESTOR, "routers": thanos.ROUTER,
+    "rulers": thanos.RULE, "queriers": thanos.QUERY, "receivers": "alert-receiver"})
 FIGURES: dict[str, str] = {}  # measured here, printed in the terminal summary (conftest)
 PROMETHEUS_PORT = 9090
-RECEIVER_PORT = 9097
 READY_TIMEOUT = 90.0
 
 
@@ -44,22 +50,61 @@ def lab_spec() -> LabSpec:
                    subnet=os.environ.get("VIBES_METRICS_CLUSTER_SUBNET", "10.78.0.0/24"), groups=GROUPS)
 
 
-def node(host: Host) -> metrics.Node:
-    return metrics.Node(host.name, host.address, host.state_dir)
+@dataclass(frozen=True)
+class Node:
+    """One host of the tier as its process sees it: name, address, state root."""
+    name: str
+    address: str
+    state_dir: Path
+
+    @property
+    def layout(self) -> StateLayout:
+        return StateLayout(self.state_dir)
+
+
+@dataclass(frozen=True)
+class Process:
+    role: str  # the component (thanos-router, alertmanager, ...) or prometheus
+    node: Node
+    argv: tuple[str, ...]
+    ready_url: str
+    files: Mapping[str, str] = field(default_factory=dict)  # path → content
+    dirs: tuple[str, ...] = ()
 
 
 def ruler_root(cluster: Cluster) -> Path:
-    """The one state dir path every ruler sees (metrics.Topology.validate): on real hosts simply the
-    same path; here, where hosts share a filesystem, each ruler's own dir mounted there privately."""
+    """The one state dir path every ruler sees (thanos.rule: aligned evaluations): on real hosts simply
+    the same path; here, where hosts share a filesystem, each ruler's own dir mounted there privately."""
     return cluster.spec.state_root / "ruler-root"
 
 
-def topology(cluster: Cluster) -> metrics.Topology:
-    nodes = {group: tuple(node(h) for h in cluster.group(group)) for group in GROUPS}
-    rulers = tuple(metrics.Node(h.name, h.address, ruler_root(cluster)) for h in cluster.group("rulers"))
-    receiver = cluster.group("receivers")[0]
-    return metrics.Topology(nodes["routers"], nodes["ingestors"], nodes["queriers"], rulers,
-                            nodes["alertmanagers"], f"http://{receiver.address}:{RECEIVER_PORT}/alerts")
+def render(cluster: Cluster, cfg: StackConfig) -> list[Process]:
+    """Every process of the tier, rendered by the registry's components for each host."""
+    peers = {component: [h.address for h in cluster.group(group)] for group, component in ROLES.items()}
+    bins = {**{c: thanos_binary() for c in (thanos.INGESTOR, thanos.ROUTER, thanos.QUERY, thanos.RULE)},
+            "alertmanager": debian_binary("alertmanager")}
+    registry = {c.name: c for c in components.ALL}
+    processes = []
+    for group, component in ROLES.items():
+        if component == "alert-receiver":
+            continue  # started by the test with its own --file
+        for host in cluster.group(group):
+            node = Node(host.name, host.address, ruler_root(cluster) if group == "rulers" else host.state_dir)
+            place = components.HostPlacement(cfg, node.layout, bins, address=host.address, peers=peers)
+            spec = registry[component].spec(cfg, place)
+            processes.append(Process(component, node, tuple(spec.argv), spec.health_url, spec.files,
+                                     tuple(spec.dirs)))
+    return processes
+
+
+def rule_files(processes: list[Process]) -> dict[str, str]:
+    """name → text of the rule files the rulers load (the single-host ones)."""
+    ruler = next(p for p in processes if p.role == thanos.RULE)
+    return {Path(path).name: text for path, text in ruler.files.items()}
+
+
+def remote_write_url(cfg: StackConfig, host: Host) -> str:
+    return f"http://{thanos.endpoint(cfg, thanos.ROUTER, host.address, 'remote_write')}{thanos.REMOTE_WRITE_PATH}"
 
 
 # --- HTTP
@@ -121,7 +166,7 @@ def listening_addresses(pid: int) -> set[str]:
 
 @dataclass
 class Started:
-    process: metrics.Process
+    process: Process
     host: Host
     popen: subprocess.Popen
     seconds_to_ready: float
@@ -131,10 +176,10 @@ class Started:
 class Tier:
     cluster: Cluster
     cfg: StackConfig
-    processes: list[metrics.Process]
+    processes: list[Process]
     running: dict[str, Started] = field(default_factory=dict)  # host name → process
 
-    def start(self, process: metrics.Process) -> Started:
+    def start(self, process: Process) -> Started:
         host = self.cluster.host(process.node.name)
         seen_at = process.node.state_dir  # where the process sees its state; the host's own dir holds it
 
@@ -172,7 +217,9 @@ class Tier:
             self.start(process)
 
     def url(self, host_name: str) -> str:
-        return metrics.query_url(self.running[host_name].process.node)
+        """The HTTP API of the Thanos process on that host (query's is the Prometheus API)."""
+        started = self.running[host_name]
+        return f"http://{thanos.endpoint(self.cfg, started.process.role, started.host.address, 'http')}"
 
 
 def thanos_binary() -> str:
@@ -186,10 +233,10 @@ def debian_binary(component: str) -> str:
     return path
 
 
-def reference_prometheus(host: Host, cfg: StackConfig, rule_files: Mapping[str, str]) -> metrics.Process:
+def reference_prometheus(host: Host, cfg: StackConfig, rule_files: Mapping[str, str]) -> Process:
     """Debian's Prometheus 2.42 as the single-host stack runs it, fed by remote write instead of
     scrapes, evaluating the same rule files at the same intervals."""
-    layout = node(host).layout
+    layout = StateLayout(host.state_dir)
     rules_dir = layout.config / "prometheus" / "rules"
     config = layout.config / "prometheus" / "prometheus.yml"
     data = layout.data / "prometheus"
@@ -198,12 +245,14 @@ def reference_prometheus(host: Host, cfg: StackConfig, rule_files: Mapping[str, 
     files = {str(config): text, **{str(rules_dir / name): body for name, body in rule_files.items()}}
     argv = (debian_binary("prometheus"), f"--config.file={config}", f"--storage.tsdb.path={data}",
             f"--web.listen-address={host.address}:{PROMETHEUS_PORT}", "--web.enable-remote-write-receiver")
-    return metrics.Process("prometheus", node(host), argv, f"http://{host.address}:{PROMETHEUS_PORT}/-/ready",
+    return Process("prometheus", Node(host.name, host.address, host.state_dir), argv,
+                   f"http://{host.address}:{PROMETHEUS_PORT}/-/ready",
                            files, (str(data), str(rules_dir)))
 
 
-def alert_receiver(host: Host, python: str) -> metrics.Process:
+def alert_receiver(host: Host, cfg: StackConfig, python: str) -> Process:
     out = host.state_dir / "alerts.jsonl"
-    argv = (python, "-m", "vibes_observe.alert_receiver", "--listen", f"{host.address}:{RECEIVER_PORT}",
-            "--file", str(out))
-    return metrics.Process("alert-receiver", node(host), argv, f"http://{host.address}:{RECEIVER_PORT}/healthz")
+    port = cfg.ports.alert_receiver
+    argv = (python, "-m", "vibes_observe.alert_receiver", "--listen", f"{host.address}:{port}", "--file", str(out))
+    return Process("alert-receiver", Node(host.name, host.address, host.state_dir), argv,
+                   f"http://{host.address}:{port}/healthz")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import http.client
 import struct
+import threading
+import time
 from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -79,3 +81,42 @@ class Writer:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+LOAD_METRIC = "vibes_test_load_total"  # test-only series: counters SteadyLoad controls
+
+
+class SteadyLoad:
+    """Writes ``series`` counters (+1 per batch, exact timestamps) every ``interval`` seconds,
+    alternating the routers, until stopped; counts accepted and failed writes."""
+
+    def __init__(self, urls: list[str], series: int, interval: float, tag: str):
+        self.writers = [Writer(u) for u in urls]
+        self.series, self.interval, self.tag = series, interval, tag
+        self.batches, self.failures, self.last_ms = 0, [], 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.batches += 1
+            at = int(time.time() * 1000)
+            batch = [({"__name__": LOAD_METRIC, "load": self.tag, "series": str(i)}, [(float(self.batches), at)])
+                     for i in range(self.series)]
+            status, body = self.writers[self.batches % len(self.writers)].send(batch)
+            if not 200 <= status < 300:
+                self.failures.append((self.batches, status, body[:200]))
+            self.last_ms = at
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "SteadyLoad":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    @property
+    def samples(self) -> int:
+        return self.batches * self.series

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import threading
 import time
 from typing import Iterator
 
@@ -16,13 +15,13 @@ import yaml
 
 from vibes_observe.alerting import defaults as d
 from vibes_stack import config
-from vibes_stack.cluster import metrics
+from vibes_stack.components import thanos
 
 from . import faults
 from .hosts import Cluster
-from .metrics_tier import (FIGURES, Tier, alert_receiver, api, debian_binary, http_get, instant, lab_spec,
-                           listening_addresses, reference_prometheus, rss_mib, thanos_binary, topology)
-from .remote_write import Writer
+from .metrics_tier import (FIGURES, Tier, alert_receiver, api, http_get, instant, lab_spec, listening_addresses,
+                           reference_prometheus, remote_write_url, render, rss_mib, rule_files)
+from .remote_write import LOAD_METRIC, SteadyLoad, Writer
 
 BUDGET = {"name": "tiny", "amount": 0.01, "period": "day"}
 # a fast ledger and evaluation so the test sees several ledger steps in a minute or two
@@ -41,11 +40,9 @@ def tier() -> Iterator[Tier]:
     cfg = config.build(STACK)
     with Cluster(lab_spec()) as cluster:
         began = time.monotonic()
-        processes = metrics.render(cfg, topology(cluster), thanos=thanos_binary(),
-                                   alertmanager_bin=debian_binary("alertmanager"))
-        rule_files = metrics.alerting_files(cfg, topology(cluster))[0]
-        processes += [reference_prometheus(cluster.group("reference")[0], cfg, rule_files),
-                      alert_receiver(cluster.group("receivers")[0], sys.executable)]
+        processes = render(cluster, cfg)
+        processes += [reference_prometheus(cluster.group("reference")[0], cfg, rule_files(processes)),
+                      alert_receiver(cluster.group("receivers")[0], cfg, sys.executable)]
         up = Tier(cluster, cfg, processes)
         up.start_all()
         FIGURES["tier start (all processes ready)"] = f"{time.monotonic() - began:.1f}s"
@@ -105,7 +102,7 @@ def same(a: dict[frozenset, float], b: dict[frozenset, float]) -> bool:
 
 
 def active_alerts(base: str) -> set[tuple]:
-    return {(frozenset((k, v) for k, v in a["labels"].items() if k != metrics.RULE_REPLICA_LABEL), a["state"])
+    return {(frozenset((k, v) for k, v in a["labels"].items() if k != thanos.RULE_REPLICA_LABEL), a["state"])
             for a in api(base, "/api/v1/alerts")["alerts"]}
 
 
@@ -113,7 +110,7 @@ def test_every_rule_gives_the_same_result_on_both_engines(tier: Tier):
     prometheus = tier.cluster.group("reference")[0]
     prom_url = f"http://{prometheus.address}:9090"
     query_url = tier.url("q1")
-    writers = [Writer(f"{prom_url}/api/v1/write"), Writer(metrics.remote_write_url(tier.running["r1"].process.node))]
+    writers = [Writer(f"{prom_url}/api/v1/write"), Writer(remote_write_url(tier.cfg, tier.cluster.host("r1")))]
     for step in range(GROWTH_STEPS + 1):
         write_both(writers, ledger_workload(step, int(time.time() * 1000)))
         time.sleep(STEP_S)
@@ -123,7 +120,7 @@ def test_every_rule_gives_the_same_result_on_both_engines(tier: Tier):
         time.sleep(STEP_S)
     at = time.time()
 
-    rules = rule_entries(metrics.alerting_files(tier.cfg, topology(tier.cluster))[0])
+    rules = rule_entries(rule_files(tier.processes))
     differing, compared = [], 0
     for rule in rules:
         name = rule.get("record") or rule["alert"]
@@ -132,7 +129,7 @@ def test_every_rule_gives_the_same_result_on_both_engines(tier: Tier):
         if not same(ours, reference):
             differing.append(f"{name}: thanos {ours} != prometheus {reference}")
     FIGURES["rules compared at one timestamp"] = f"{compared} ({len(differing)} differ)"
-    ledger = f"sum by ({metrics.RULE_REPLICA_LABEL}) (sum_over_time({d.LEDGER_COST}[1h]))"
+    ledger = f"sum by ({thanos.RULE_REPLICA_LABEL}) (sum_over_time({d.LEDGER_COST}[1h]))"
     per_replica = instant(query_url, ledger, at, dedup="false")
     merged = instant(query_url, f"sum(sum_over_time({d.LEDGER_COST}[1h]))", at)
     samples = instant(query_url, f"count_over_time({d.LEDGER_COST}[1h])", at, dedup="false")
@@ -167,8 +164,7 @@ def test_budget_alert_notifies_once_through_the_gossip_pair(tier: Tier):
         firing = [a for a in api(tier.url(ruler.name), "/api/v1/alerts")["Alerts"]
                   if a["labels"]["alertname"] == "CostBudgetExceeded" and a["state"] == "firing"]
         assert firing, f"{ruler.name}: CostBudgetExceeded is not firing"
-    am_urls = [metrics.alertmanager_url(metrics.Node(h.name, h.address, h.state_dir), tier.cfg)
-               for h in tier.cluster.group("alertmanagers")]
+    am_urls = [thanos.alertmanager_url(tier.cfg, h.address) for h in tier.cluster.group("alertmanagers")]
     for url in am_urls:  # the pair formed one gossip cluster
         cluster_status = json.loads(http_get(f"{url}/api/v2/status")[1])["cluster"]
         assert cluster_status["status"] == "ready" and len(cluster_status["peers"]) == 2, cluster_status
@@ -185,7 +181,7 @@ def test_budget_alert_notifies_once_through_the_gossip_pair(tier: Tier):
     FIGURES["notifications per alert (2 rule x 2 AM)"] = json.dumps(per_group, sort_keys=True)
     assert len(budget) == 1, budget
     assert budget[0]["labels"].get("budget") == BUDGET["name"]
-    assert metrics.RULE_REPLICA_LABEL not in budget[0]["labels"]
+    assert thanos.RULE_REPLICA_LABEL not in budget[0]["labels"]
 
 
 def test_listeners_bind_only_their_hosts_address(tier: Tier):
@@ -195,45 +191,6 @@ def test_listeners_bind_only_their_hosts_address(tier: Tier):
 
 
 # --- steady load and faults
-LOAD_METRIC = "vibes_test_load_total"  # test-only series: counters the writer below controls
-
-
-class SteadyLoad:
-    """Writes ``series`` counters (+1 per batch, exact timestamps) every ``interval`` seconds,
-    alternating the routers, until stopped; counts accepted and failed writes."""
-
-    def __init__(self, urls: list[str], series: int, interval: float, tag: str):
-        self.writers = [Writer(u) for u in urls]
-        self.series, self.interval, self.tag = series, interval, tag
-        self.batches, self.failures, self.last_ms = 0, [], 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.batches += 1
-            at = int(time.time() * 1000)
-            batch = [({"__name__": LOAD_METRIC, "load": self.tag, "series": str(i)}, [(float(self.batches), at)])
-                     for i in range(self.series)]
-            status, body = self.writers[self.batches % len(self.writers)].send(batch)
-            if not 200 <= status < 300:
-                self.failures.append((self.batches, status, body[:200]))
-            self.last_ms = at
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> "SteadyLoad":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    @property
-    def samples(self) -> int:
-        return self.batches * self.series
-
-
 def stored(tier: Tier, tag: str, since_s: float, at: float, **params) -> tuple[float, float]:
     """(sum of the newest values, number of stored samples) of one load's series, as the query tier sees them."""
     selector = f'{LOAD_METRIC}{{load="{tag}"}}'
@@ -243,7 +200,7 @@ def stored(tier: Tier, tag: str, since_s: float, at: float, **params) -> tuple[f
 
 
 def router_urls(tier: Tier) -> list[str]:
-    return [metrics.remote_write_url(tier.running[h.name].process.node) for h in tier.cluster.group("routers")]
+    return [remote_write_url(tier.cfg, h) for h in tier.cluster.group("routers")]
 
 
 def test_ingest_rate_sustained_with_zero_loss(tier: Tier):
@@ -292,14 +249,14 @@ def test_killed_ingestor_loses_nothing_and_rejoins(tier: Tier):
         f"{load.samples} samples sent in {load.batches} writes, {len(load.failures)} failed; "
         f"stored {count:.0f}, newest-value sum {total:.0f} (expected {load.batches * series})")
     assert not load.failures, load.failures[:3]
-    per_replica = instant(tier.url("q1"), f'sum by ({metrics.RECEIVE_REPLICA_LABEL}) (count_over_time('
+    per_replica = instant(tier.url("q1"), f'sum by ({thanos.RECEIVE_REPLICA_LABEL}) (count_over_time('
                                           f'{LOAD_METRIC}{{load="{tag}"}}[{int(window) + 60}s]))', at, dedup="false")
     assert (total, count) == (load.batches * series, load.samples), f"samples per replica: {per_replica}"
     assert down_count > 0 and down_total > 0  # the survivor answered while i1 was down
 
     # i1 is back and receiving: its own (undeduplicated) series have samples written after the restart
     newest = instant(tier.url("q1"), f'max(timestamp({LOAD_METRIC}{{load="{tag}", '
-                                     f'{metrics.RECEIVE_REPLICA_LABEL}="i1"}}))', load.last_ms / 1000, dedup="false")
+                                     f'{thanos.RECEIVE_REPLICA_LABEL}="{victim.address}"}}))', load.last_ms / 1000, dedup="false")
     assert newest and next(iter(newest.values())) >= rejoined_at - 1, newest
     _, i1_count = stored(tier, tag, window, at, dedup="false")
     FIGURES["ingestor i1 rejoin"] = (f"ready {restarted.seconds_to_ready:.1f}s after restart "

@@ -9,8 +9,12 @@ import yaml
 from vibes_stack import config, fleet, pyinfra_run
 from vibes_stack.errors import StackConfigError
 
-BINARIES = {name: f"/opt/bin/{name}" for name in ("collector", "jaeger", "prometheus", "alertmanager", "victorialogs")}
-GROUPS = {"agents": ["a1", "a2"], "gateways": ["g1", "g2"], "metrics": ["m1"], "traces": ["t1"], "alerting": ["m1"]}
+BINARIES = {name: f"/opt/bin/{name}" for name in ("collector", "jaeger", "prometheus", "alertmanager", "victorialogs",
+                                                  "thanos-ingestor", "thanos-router", "thanos-query", "thanos-rule",
+                                                  "cassandra")}
+# the tiers' replication factors (2) need two metrics and two traces hosts
+GROUPS = {"agents": ["a1", "a2"], "gateways": ["g1", "g2"], "metrics": ["m1", "m2"], "traces": ["t1", "t2"],
+          "alerting": ["m1", "m2"]}
 
 
 def _inventory(tmp_path: Path, groups=GROUPS, drop: str | None = None) -> Path:
@@ -86,3 +90,30 @@ def test_a_component_reached_but_run_nowhere_is_a_config_error(tmp_path):
 
 def test_the_local_inventory_is_not_a_fleet():
     assert not fleet.is_fleet(pyinfra_run.load_inventory())
+
+
+def test_the_trace_tier_jaeger_writes_to_every_cassandra_host_and_the_nodes_seed_from_the_inventory(tmp_path):
+    fl = _fleet(tmp_path)
+    storage = [fl.hosts[n].address for n in GROUPS["traces"]]
+    for name in GROUPS["traces"]:
+        (text,) = fl.plans[name].components["jaeger"].files.values()
+        backend = yaml.safe_load(text)["extensions"]["jaeger_storage"]["backends"]["cassandra_store"]["cassandra"]
+        assert backend["connection"]["servers"] == storage
+        node = fl.plans[name].components["cassandra"]
+        conf = yaml.safe_load(next(t for p, t in node.files.items() if p.endswith("cassandra.yaml")))
+        assert conf["listen_address"] == fl.hosts[name].address
+        assert conf["seed_provider"][0]["parameters"][0]["seeds"] == ",".join(
+            f"{a}:{fl.cfg.ports.cassandra_storage}" for a in storage)
+        assert node.health_url == f"tcp://{fl.hosts[name].address}:{fl.cfg.ports.cassandra_native}"
+
+
+def test_the_metrics_tier_prometheus_scrapes_and_remote_writes_to_every_router_evaluating_nothing(tmp_path):
+    fl = _fleet(tmp_path)
+    routers = [fl.hosts[n].address for n in GROUPS["metrics"]]
+    for name in GROUPS["metrics"]:
+        prom = fl.plans[name].components["prometheus"]
+        conf = yaml.safe_load(next(t for p, t in prom.files.items() if p.endswith("prometheus.yml")))
+        assert [w["url"] for w in conf["remote_write"]] == [
+            f"http://{a}:{fl.cfg.ports.thanos_router_remote_write}/api/v1/receive" for a in routers]
+        assert "rule_files" not in conf and "alerting" not in conf
+        assert not [p for p in prom.files if "/rules/" in p]

@@ -6,7 +6,8 @@ deploy are loops over ``ALL``. A new component is one new module listed here.
 """
 from __future__ import annotations
 
-from . import alert_receiver, alertmanager, collector, grafana, jaeger, loki, prometheus, victorialogs
+from . import (alert_receiver, alertmanager, cassandra, collector, grafana, jaeger, loki, prometheus, thanos,
+               victorialogs)
 from .base import Absent, Component, ComponentSpec, ContainerPlacement, HostPlacement, NativePlacement, Placement
 
 __all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "HostPlacement", "NativePlacement",
@@ -29,5 +30,6 @@ def ordered(components: list[Component]) -> tuple[Component, ...]:
     return tuple(done)
 
 
-ALL = ordered([alert_receiver.COMPONENT, alertmanager.COMPONENT, jaeger.COMPONENT, loki.COMPONENT,
-               victorialogs.COMPONENT, collector.COMPONENT, prometheus.COMPONENT, grafana.COMPONENT])
+ALL = ordered([alert_receiver.COMPONENT, alertmanager.COMPONENT, cassandra.COMPONENT, jaeger.COMPONENT,
+               loki.COMPONENT, victorialogs.COMPONENT, collector.COMPONENT, *thanos.COMPONENTS, prometheus.COMPONENT,
+               grafana.COMPONENT])

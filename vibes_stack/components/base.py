@@ -45,6 +45,7 @@ class ComponentSpec:
     secrets: list[str] = field(default_factory=list)         # random secrets generated once (0600)
     pruned_dirs: list[str] = field(default_factory=list)     # files here that ``files`` lacks are removed
     notices: list[str] = field(default_factory=list)
+    health_timeout: float | None = None                      # seconds to healthy (None: the supervisor's default)
     # container placement
     published: list[int] = field(default_factory=list)       # ports published on the bind address
     volumes: list[str] = field(default_factory=list)         # beyond its config dir and data dir
@@ -76,6 +77,7 @@ class Component:
     optional: bool = False                   # natively only when a binary is already present
     memory_limit: str | None = None          # container memory limit (stack config may override)
     image_key: str | None = None             # its entry in stack/versions.yaml (default: the name)
+    fleet_only: bool = False                 # a tier of a fleet: runs only where an inventory's group data places it
 
 
 class Placement:
@@ -108,6 +110,10 @@ class Placement:
     def reach_all(self, component: str) -> list[str]:
         """Every host name ``component`` runs at (a fleet runs some components on several hosts)."""
         return [self.reach(component)]
+
+    def tier(self, component: str) -> list[str]:
+        """Every host a fleet-only component (a tier, ``Component.fleet_only``) runs at: none outside a fleet."""
+        return self.reach_all(component) if self.kind == "host" else []
 
     def available(self, component: str) -> bool:
         raise NotImplementedError

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import cassandra as engine
+from . import cassandra
 from .base import Component, ComponentSpec, Placement, template
 
 if TYPE_CHECKING:
@@ -14,16 +16,27 @@ NAME = "jaeger"
 def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     config, seen_config = place.config_file(NAME, "jaeger.yaml")
     data = place.data(NAME)
-    text = template("jaeger.yaml.j2", listen=place.listen, ports=cfg.ports,
-                    retention_go={"traces": cfg.retention.traces.go},
-                    paths={"jaeger_keys": f"{data}/keys", "jaeger_values": f"{data}/values"})
     host_data = place.state.data / NAME
+    storage_nodes = place.tier(cassandra.NAME)
+    if storage_nodes:  # a fleet with clustered trace storage: stateless, any number of these share it
+        ts = cfg.trace_storage
+        text = engine.jaeger_config(listen=place.listen, ports=dict(cfg.ports), servers=storage_nodes,
+                                    native_port=cfg.ports.cassandra_native, keyspace=ts.keyspace,
+                                    replication_factor=ts.replication_factor, trace_ttl=cfg.retention.traces.go)
+        dirs = []
+        timeout = cassandra.START_TIMEOUT_S  # creating the schema took 16-47 s measured, more under load
+    else:
+        text = template("jaeger.yaml.j2", listen=place.listen, ports=cfg.ports,
+                        retention_go={"traces": cfg.retention.traces.go},
+                        paths={"jaeger_keys": f"{data}/keys", "jaeger_values": f"{data}/values"})
+        dirs = [str(host_data / "keys"), str(host_data / "values")]
+        timeout = None
     return ComponentSpec(
         NAME, [*place.executable(NAME), f"--config={seen_config}"],
         health_url=place.url(cfg.ports.jaeger_health, "/status"), url=place.url(cfg.ports.jaeger_query),
         env={"GOMEMLIMIT": f"{cfg.jaeger.memory_limit_mib}MiB"},
-        files={config: text}, dirs=[str(host_data / "keys"), str(host_data / "values")],
+        files={config: text}, dirs=dirs, health_timeout=timeout,
         published=[cfg.ports.jaeger_query, cfg.ports.jaeger_health, cfg.ports.jaeger_metrics])
 
 
-COMPONENT = Component(NAME, spec, executables=("jaeger",), memory_limit="1g")
+COMPONENT = Component(NAME, spec, after=(cassandra.NAME,), executables=("jaeger",), memory_limit="1g")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _alerting, victorialogs
+from . import _alerting, thanos, victorialogs
 from .base import Component, ComponentSpec, Placement, template
 
 if TYPE_CHECKING:
@@ -15,13 +15,16 @@ SCRAPED = ("collector", "jaeger", "alertmanager", NAME, victorialogs.NAME, "loki
 
 def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     port = cfg.ports.prometheus
-    rule_files, _, _ = _alerting.outputs(cfg, place)
+    remote_write = thanos.remote_write_urls(cfg, place)
+    # in a fleet with a metrics tier this is its scraper: the tier's rulers evaluate the rules
+    rule_files = {} if remote_write else _alerting.outputs(cfg, place)[0]
     rules_dir, seen_rules_dir = place.config_file(NAME, "rules")
     config, seen_config = place.config_file(NAME, "prometheus.yml")
     files = {config: template(
         "prometheus.yml.j2", intervals=cfg.intervals, ports=cfg.ports,
         hosts={c: place.reach_all(c) for c in SCRAPED}, loki_enabled=place.available("loki"),
-        victorialogs_enabled=victorialogs.wanted(cfg, place), paths={"prometheus_rules": seen_rules_dir})}
+        victorialogs_enabled=victorialogs.wanted(cfg, place), paths={"prometheus_rules": seen_rules_dir},
+        remote_write=remote_write, replica_label=thanos.PROMETHEUS_REPLICA_LABEL, listen=place.listen)}
     files.update({f"{rules_dir}/{name}": text for name, text in sorted(rule_files.items())})
     return ComponentSpec(
         NAME, [*place.executable(NAME), f"--config.file={seen_config}", f"--storage.tsdb.path={place.data(NAME)}",

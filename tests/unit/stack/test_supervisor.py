@@ -72,3 +72,13 @@ def test_missing_binary_names_the_component(tmp_path):
     spec = _spec(tmp_path, "ghost", [str(tmp_path / "no-such-binary")], _free_port())
     with pytest.raises(supervisor.ComponentFailed, match="ghost: cannot start"):
         supervisor.start(spec)
+
+
+def test_a_tcp_health_url_is_healthy_while_the_port_accepts_connections():
+    # servers without HTTP (Cassandra's CQL port) are probed by connecting
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        assert supervisor.healthy(url)
+    assert not supervisor.healthy(url)
