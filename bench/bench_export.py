@@ -4,8 +4,12 @@ Each contender runs in its own process (its own OTel globals) and exports over O
 the same live receiver (bench/otlp_receiver.py, its own process, decoding and counting
 every item). Rounds are interleaved across contenders; each round makes N calls through
 the real ``openai`` client (an ``httpx2.MockTransport`` answers), times every call, then
-times the flush. Reported: per-call p50 / p99 (µs), overhead over the plain client (p50),
-flush time per call, and what reached the receiver (spans delivered of those sent).
+times the flush. Reported: per-call p50 / p99 (µs), overhead over the plain client (p50
+minus the plain client's p50 of the same round, median over rounds: load that drifts between
+rounds hits both sides of each difference), flush time per call, CPU time per call of the
+whole process over the round and its flush (every thread: export work included; steadier than
+wall time on a machine others load), and what reached the receiver (spans delivered of those
+sent).
 
   plain          the openai client, no telemetry
   otel-bare      bare OpenTelemetry SDK doing vibes' span + metric work by hand, OTLP export
@@ -14,7 +18,7 @@ flush time per call, and what reached the receiver (spans delivered of those sen
   traceloop      traceloop-sdk 0.62.4, its own venv (left out where pip cannot install it)
   openllmetry    OpenLLMetry's opentelemetry-instrumentation-openai 0.62.4 on the bare OTel SDK, own venv
   vibes          vibes_sdk.llm_call around the call (context, usage, cost, exact counters)
-  vibes+official vibes_sdk.init() with the official instrumentor on its providers
+  vibes+official vibes_sdk.init(instrument=["openai"]): the official instrumentor, switched on by vibes
 
 Usage: python bench/bench_export.py [--calls N] [--rounds R] [--json]
 """
@@ -140,17 +144,13 @@ def _setup(name: str, endpoint: str) -> tuple[Callable[[], None], Callable[[], N
         return bare, flush
 
     import vibes_sdk as vibes
-    vibes.init(service_name=f"bench-{name}", endpoint=endpoint, system_metrics=False)
+    vibes.init(service_name=f"bench-{name}", endpoint=endpoint, system_metrics=False,
+               instrument=["openai"] if name == "vibes+official" else "none")
     flush = lambda: vibes.flush(30)  # noqa: E731
     session = vibes.session("bench-session", user_id="u-1")
     session.__enter__()
     vibes.agent("planner").__enter__()
     if name == "vibes+official":
-        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
-        from vibes_sdk._internal import runtime
-        st = runtime.STATE
-        OpenAIInstrumentor().instrument(tracer_provider=st.tracer_provider, meter_provider=st.meter_provider,
-                                        logger_provider=st.logger_provider)
         return plain, flush
 
     def wrapped() -> None:
@@ -172,6 +172,7 @@ def worker(name: str, endpoint: str) -> None:
         n = int(line.split()[1])
         gc.collect()
         times = []
+        cpu = time.process_time()
         for _ in range(n):
             t0 = perf()
             call()
@@ -179,9 +180,10 @@ def worker(name: str, endpoint: str) -> None:
         t0 = perf()
         flush()
         flush_s = perf() - t0
+        cpu = time.process_time() - cpu
         times.sort()
         print(json.dumps({"p50": times[n // 2], "p99": times[int(n * 0.99)], "mean": sum(times) / n,
-                          "flush": flush_s}), flush=True)
+                          "flush": flush_s, "cpu": cpu / n}), flush=True)
 
 
 # ------------------------------------------------------------------ parent side
@@ -234,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sent = (args.rounds * args.calls) + 200
     summary: dict[str, Any] = {"calls_per_round": args.calls, "rounds": args.rounds, "contenders": {}}
-    plain_p50 = statistics.median(r["p50"] for r in results["plain"])
+    plain = results["plain"]
     for name in results:
         p50 = statistics.median(r["p50"] for r in results[name])
         got = counts.get(f"bench-{name}", {})
@@ -242,27 +244,36 @@ def main(argv: list[str] | None = None) -> int:
             "p50_us": round(p50 * 1e6, 1), "p99_us": round(statistics.median(r["p99"] for r in results[name]) * 1e6, 1),
             "p50_min_max_us": [round(min(r["p50"] for r in results[name]) * 1e6, 1),
                                round(max(r["p50"] for r in results[name]) * 1e6, 1)],
-            "overhead_us": round((p50 - plain_p50) * 1e6, 1),
+            "overhead_us": round(statistics.median(r["p50"] - p["p50"] for r, p in zip(results[name], plain)) * 1e6, 1),
+            "cpu_us_per_call": round(statistics.median(r["cpu"] for r in results[name]) * 1e6, 1),
+            "cpu_overhead_us": round(statistics.median(r["cpu"] - p["cpu"] for r, p in zip(results[name], plain)) * 1e6,
+                                     1),
             "flush_us_per_call": round(statistics.median(r["flush"] for r in results[name]) / args.calls * 1e6, 1),
             "spans_delivered": got.get("spans", 0), "spans_sent": 0 if name == "plain" else sent,
             "log_records": got.get("logs", 0), "metric_points": got.get("points", 0),
             "metric_names": got.get("metrics", []), "span_cost_attributes": got.get("cost_attributes", [])}
     c = summary["contenders"]
-    for peer in ("official", "openlit", "traceloop", "openllmetry", "otel-bare"):  # a ratio only when both overheads are
-        if peer in c and c[peer]["overhead_us"] > 0 and c["vibes"]["overhead_us"] > 0:
-            summary[f"vibes_overhead_vs_{peer.replace('-', '_')}"] = round(
-                c["vibes"]["overhead_us"] / c[peer]["overhead_us"], 2)
+    for ours in ("vibes", "vibes+official"):
+        for peer in ("official", "openlit", "traceloop", "openllmetry", "otel-bare"):
+            for figure, label in (("overhead_us", "overhead"), ("cpu_overhead_us", "cpu_overhead")):
+                if peer in c and ours in c and c[peer][figure] > 0 and c[ours][figure] > 0:  # both positive
+                    key = f"{ours.replace('+', '_')}_{label}_vs_{peer.replace('-', '_')}"
+                    summary[key] = round(c[ours][figure] / c[peer][figure], 2)
+    summary["load_average_1m"] = round(os.getloadavg()[0], 2)
     if args.json:
         print(json.dumps(summary))
         return 0
     print(f"mocked OpenAI chat call with OTLP export to a live receiver; "
-          f"median of {args.rounds} interleaved rounds × {args.calls} calls")
-    print(f"{'contender':<16}{'p50 µs':>9}{'p99 µs':>9}{'+p50 µs':>9}{'flush µs/call':>15}{'spans':>14}")
+          f"median of {args.rounds} interleaved rounds × {args.calls} calls; "
+          f"load average {summary['load_average_1m']} on {os.cpu_count()} cores")
+    print(f"{'contender':<16}{'p50 µs':>9}{'p99 µs':>9}{'+p50 µs':>9}{'flush µs/call':>15}"
+          f"{'CPU µs/call':>13}{'+CPU µs':>9}{'spans':>14}")
     for name, row in c.items():
         spans = f"{row['spans_delivered']}/{row['spans_sent']}" if name != "plain" else "-"
         print(f"{name:<16}{row['p50_us']:>9.1f}{row['p99_us']:>9.1f}{row['overhead_us']:>9.1f}"
-              f"{row['flush_us_per_call']:>15.1f}{spans:>14}")
-    for key in [k for k in summary if k.startswith("vibes_overhead_vs_")]:
+              f"{row['flush_us_per_call']:>15.1f}{row['cpu_us_per_call']:>13.1f}{row['cpu_overhead_us']:>9.1f}"
+              f"{spans:>14}")
+    for key in [k for k in summary if "_vs_" in k]:
         print(f"{key.replace('_', ' ')}: {summary[key]}×")
     print("exported besides spans (metric names; span attributes carrying a cost):")
     for name, row in c.items():

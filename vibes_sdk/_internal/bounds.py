@@ -35,7 +35,10 @@ def _value_size(value: Any) -> int:
 def _attrs_size(attrs: Any) -> int:
     size = 0
     if attrs:
-        for key, value in attrs.items():  # a plain loop: this runs for every span ended
+        # A span's attributes are a BoundedAttributes (behind a read-only proxy), whose
+        # items() walks key by key in Python; its public copy() is one C-level dict copy.
+        plain = attrs.copy() if hasattr(attrs, "copy") else attrs
+        for key, value in plain.items():  # a plain loop: this runs for every span ended
             size += len(key) + (len(value) if type(value) is str else _value_size(value))
     return size
 

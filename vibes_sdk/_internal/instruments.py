@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 
 from vibes_sdk import names
 from vibes_sdk._internal import guard
+from vibes_sdk._internal.deferred import DeferredHistogram, RecordQueue
 
 _INT64_MAX = 2**63 - 1
 
@@ -51,9 +52,11 @@ class CumulativeCounter:
     LLM call adds tokens and cost. Label sets are bounded by design (names.py).
     """
 
-    def __init__(self, meter: Meter, inst: names.Instrument) -> None:
+    def __init__(self, meter: Meter, inst: names.Instrument,
+                 before_observe: Callable[[], None] | None = None) -> None:
         self._totals: dict[tuple[Any, ...], list[Any]] = {}
         self._lock = threading.Lock()
+        self._before_observe = before_observe
         meter.create_observable_counter(inst.name, callbacks=[self._observe], unit=inst.unit,
                                         description=inst.description)
 
@@ -77,6 +80,8 @@ class CumulativeCounter:
         guard.count_drop("metrics", "value_clamped")  # outside the lock: the drop counter is one of these
 
     def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        if self._before_observe is not None:
+            self._before_observe()
         with self._lock:
             snapshot = [(attrs, value) for attrs, value in self._totals.values()]
         return [Observation(value, attrs) for attrs, value in snapshot]
@@ -87,16 +92,17 @@ class CumulativeCounter:
         self._totals = {}
 
 
-def _create(meter: Meter, inst: names.Instrument) -> Any:
+def _create(meter: Meter, inst: names.Instrument, records: RecordQueue) -> Any:
     kw = {"name": inst.name, "unit": inst.unit, "description": inst.description}
     if inst.kind == "counter" and inst.name in _CUMULATIVE:
-        return CumulativeCounter(meter, inst)
+        # every collection runs this callback before it reads the histograms: they get what waits
+        return CumulativeCounter(meter, inst, before_observe=records.drain)
     if inst.kind == "counter":
         return meter.create_counter(**kw)
     if inst.kind == "updown_counter":
         return meter.create_up_down_counter(**kw)
     if inst.kind == "histogram":
-        return meter.create_histogram(**kw)
+        return DeferredHistogram(meter.create_histogram(**kw), records)
     if inst.kind == "gauge":
         return meter.create_gauge(**kw)
     raise ValueError(f"unknown instrument kind {inst.kind!r} for {inst.name}")
@@ -110,8 +116,9 @@ class Instruments:
     swarm_coordination: Any; swarm_utilization: Any; dropped: Any
 
     def __init__(self, meter: Meter) -> None:
+        self.records = RecordQueue()  # the histograms' records, off the call path (deferred.py)
         for attr, inst in _FIELDS.items():
-            setattr(self, attr, _create(meter, inst))
+            setattr(self, attr, _create(meter, inst, self.records))
 
     def after_fork(self) -> None:
         for attr in _FIELDS:

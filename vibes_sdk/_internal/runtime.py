@@ -221,7 +221,7 @@ class Runtime:
         self._labels_lock = threading.Lock()
         self._instrumentors = autoinstrument.enable(
             cfg.instrument, {"tracer_provider": self.tracer_provider,
-                             "meter_provider": GuardedMeterProvider(self.meter_provider),
+                             "meter_provider": GuardedMeterProvider(self.meter_provider, self.inst.records),
                              "logger_provider": self.logger_provider}, capture_content=cfg.capture_content)
         self._pipeline = {"span_processors": tuple(span_processors), "metric_readers": tuple(metric_readers),
                           "log_processors": tuple(log_processors), "set_globals": set_globals}
@@ -346,6 +346,7 @@ class Runtime:
             self.meter_provider.shutdown(timeout_millis=max(0.0, deadline - time.monotonic()) * 1000)
 
         done = _bounded(_shutdown, timeout)
+        self.inst.records.close()  # after the provider's last collection, which drained it
         if not done:  # what is still queued will not leave: say so, once
             for budget in self.budgets:
                 budget.abandon("shutdown_timeout")
