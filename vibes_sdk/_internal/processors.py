@@ -59,12 +59,12 @@ class ContextStamper(SpanProcessor):
             if scope is not None and scope.name == SDK_SCOPE:
                 return  # our own units stamp at start and count themselves (even unsampled)
             pairs = self._ctx_var.get().attributes
+            existing = span.attributes or {}
             if pairs:
-                existing = span.attributes or {}
-                for key, value in pairs:
-                    if key not in existing:
-                        span.set_attribute(key, value)
-            op = (span.attributes or {}).get(names.GEN_AI_OPERATION_NAME)
+                missing = {key: value for key, value in pairs if key not in existing}
+                if missing:
+                    span.set_attributes(missing)  # one pass of the SDK's cleaning and locking, not one per key
+            op = existing.get(names.GEN_AI_OPERATION_NAME)
             if op in _COUNTED_OPS:
                 task = self._task_var.get()
                 if task is not None:
@@ -107,11 +107,23 @@ def usage_from_attributes(attrs: Any) -> Any:
     ), names.MAX_TOKENS_PER_VALUE)
 
 
-def with_attributes(span: ReadableSpan, extra: dict[str, Any]) -> ReadableSpan:
-    """A copy of an ended span with ``extra`` attributes (public constructor: ended spans are frozen)."""
+def plain_attributes(span: ReadableSpan) -> dict[str, Any]:
+    """A span's attributes as a dict: one C-level copy (its BoundedAttributes' public ``copy``)
+    where reading them through the mapping protocol goes key by key in Python."""
+    attrs = span.attributes
+    if not attrs:
+        return {}
+    return attrs.copy() if hasattr(attrs, "copy") else dict(attrs)
+
+
+def with_attributes(span: ReadableSpan, extra: dict[str, Any], attrs: dict[str, Any] | None = None) -> ReadableSpan:
+    """A copy of an ended span with ``extra`` attributes (public constructor: ended spans are frozen);
+    ``attrs``: the span's own as :func:`plain_attributes` gave them, when the caller has them."""
+    merged = dict(plain_attributes(span) if attrs is None else attrs)
+    merged.update(extra)
     return ReadableSpan(
         name=span.name, context=span.context, parent=span.parent, resource=span.resource,
-        attributes={**(span.attributes or {}), **extra}, events=span.events, links=span.links,
+        attributes=merged, events=span.events, links=span.links,
         kind=span.kind, status=span.status, start_time=span.start_time, end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope)
 
@@ -140,11 +152,12 @@ class ForeignGenAiCost(ContextStamper):
     def _priced(self, span: ReadableSpan) -> ReadableSpan:
         """``span``, or its copy with the cost attributes when it is a sampled foreign inference span."""
         stamps: dict[str, Any] = {}
+        attrs: dict[str, Any] | None = None
         try:
             scope = span.instrumentation_scope
             if scope is not None and scope.name == SDK_SCOPE:
                 return span
-            attrs = span.attributes or {}
+            attrs = plain_attributes(span)  # read a dozen times below
             op = attrs.get(names.GEN_AI_OPERATION_NAME)
             if op not in names.INFERENCE_OPERATIONS:
                 return span
@@ -164,7 +177,7 @@ class ForeignGenAiCost(ContextStamper):
         except Exception as exc:  # noqa: BLE001
             guard.suppressed("ForeignGenAiCost.on_end", exc, "metrics")
         try:
-            return with_attributes(span, stamps) if stamps else span
+            return with_attributes(span, stamps, attrs) if stamps else span
         except Exception as exc:  # noqa: BLE001  # a span the copy cannot take still goes out as it was
             guard.suppressed("ForeignGenAiCost.copy", exc, "traces")
             return span
