@@ -20,7 +20,7 @@ sent).
   vibes          vibes_sdk.llm_call around the call (context, usage, cost, exact counters)
   vibes+official vibes_sdk.init(instrument=["openai"]): the official instrumentor, switched on by vibes
 
-Usage: python bench/bench_export.py [--calls N] [--rounds R] [--json]
+Usage: python bench/bench_export.py [--calls N] [--rounds R] [--only NAME,NAME] [--json]
 """
 
 from __future__ import annotations
@@ -191,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=1000, help="calls per round (keep within the 2048 queue)")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", help="comma-separated contenders (plain is always run: overheads are over it)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--endpoint", help=argparse.SUPPRESS)
@@ -212,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.05)
         endpoint = f"http://127.0.0.1:{port_file.read_text()}"
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-        for name in CONTENDERS:
+        chosen = CONTENDERS if not args.only else ("plain", *args.only.split(","))
+        for name in [c for c in CONTENDERS if c in chosen]:
             python = peers.python_for(name) if name in PEERS_IN_OWN_VENV else sys.executable
             if python is None:
                 continue
