@@ -55,7 +55,8 @@ class RecordQueue:
         """Record everything waiting into the real histograms (any thread, never raises)."""
         items = self._items
         with self._drain_lock:
-            while items:
+            # what waits now, not what keeps coming: a collection waiting on this lock is never starved
+            for _ in range(len(items)):
                 record, amount, attributes, context = items.popleft()
                 try:
                     record(amount, attributes, context)
