@@ -16,6 +16,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     data = place.data(NAME)
     text = template("jaeger.yaml.j2", listen=place.listen, ports=cfg.ports,
                     retention_go={"traces": cfg.retention.traces.go},
+                    too_old_ns=int(cfg.retention.traces.seconds * 10**9),
                     paths={"jaeger_keys": f"{data}/keys", "jaeger_values": f"{data}/values"})
     host_data = place.state.data / NAME
     return ComponentSpec(
