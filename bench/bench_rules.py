@@ -120,7 +120,7 @@ def measure(prometheus: str, rules_dir: Path, size: int, port: int, evaluations:
             try:
                 groups = get_json("prometheus", f"http://127.0.0.1:{port}", "/api/v1/rules",
                                   timeout=30)["data"]["groups"]
-            except BackendError:  # still starting
+            except (BackendError, OSError):  # still starting, or too busy to answer this poll
                 continue
             for g in groups:
                 if g.get("lastEvaluation", "").startswith("0001"):
@@ -132,7 +132,11 @@ def measure(prometheus: str, rules_dir: Path, size: int, port: int, evaluations:
                 break
     finally:
         proc.terminate()
-        proc.wait(30)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:  # a loaded machine: shutting down 210 k series takes long
+            proc.kill()
+            proc.wait()
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
     return worst
