@@ -4,13 +4,13 @@ number of series grows (model × agent × cost-center × service combinations).
 For each size a fresh Prometheus (the stack's own binary) scrapes a synthetic exporter
 serving that many combinations of every series the ledger reads (cost, tokens by type,
 requests with their latency histogram, unpriced requests), with the committed rule files
-(`alert_rules/vibes-recording.yml`) evaluated every 10 s instead of every minute. The
-figure is Prometheus' own `evaluationTime` per group (`/api/v1/rules`), the largest seen
+(`alert_rules/vibes-recording.yml`, `vibes-alerts.yml`) evaluated every 10 s instead of every
+minute. The figure is Prometheus' own `evaluationTime` per group (`/api/v1/rules`), the largest seen
 over the last evaluations, next to the group's production interval.
 
 Note: the TSDB starts empty, so the 31-day subquery of the month rule reads only the
 minutes of history this run creates; its cost grows with retained history as well.
-Usage: python bench/bench_rules.py [--sizes 10,100,1000,10000] [--port 29190] [--json]
+Usage: python bench/bench_rules.py [--sizes 10,100,1000,10000] [--port 29190] [--json] [--rules DIR]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from vibes_sdk import names
 from vibes_stack import binaries
 
 ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "alert_rules" / "vibes-recording.yml"
+RULE_FILES = ("vibes-recording.yml", "vibes-alerts.yml")
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "gemini-2.5-pro", "o3")
 
 
@@ -85,23 +85,24 @@ def _serve(expo: Exposition) -> ThreadingHTTPServer:
     return server
 
 
-def _rules_copy(dest: Path, interval: str) -> dict[str, str]:
-    """The committed rule groups with ``interval`` instead of theirs; returns the originals."""
-    doc = yaml.safe_load(RULES.read_text())
+def _rules_copy(rules_dir: Path, dest: Path, interval: str) -> dict[str, str]:
+    """The committed rule groups (recording and alerting) with ``interval`` instead of
+    theirs; returns the originals."""
+    groups = [g for f in RULE_FILES for g in yaml.safe_load((rules_dir / f).read_text())["groups"]]
     production = {}
-    for group in doc["groups"]:
+    for group in groups:
         production[group["name"]] = group.get("interval", "global")
         group["interval"] = interval
-    dest.write_text(yaml.safe_dump(doc, sort_keys=False))
+    dest.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
     return production
 
 
-def measure(prometheus: str, size: int, port: int, evaluations: int) -> dict[str, float]:
+def measure(prometheus: str, rules_dir: Path, size: int, port: int, evaluations: int) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="vibes-bench-rules-"))
     expo = Exposition()
     expo.size = size
     server = _serve(expo)
-    _rules_copy(work / "rules.yml", "10s")
+    _rules_copy(rules_dir, work / "rules.yml", "10s")
     (work / "prometheus.yml").write_text(yaml.safe_dump({
         "global": {"scrape_interval": "5s", "evaluation_interval": "10s"},
         "rule_files": [str(work / "rules.yml")],
@@ -118,8 +119,8 @@ def measure(prometheus: str, size: int, port: int, evaluations: int) -> dict[str
             time.sleep(2)
             try:
                 groups = get_json("prometheus", f"http://127.0.0.1:{port}", "/api/v1/rules",
-                                  params={"type": "record"}, timeout=30)["data"]["groups"]
-            except BackendError:  # still starting
+                                  timeout=30)["data"]["groups"]
+            except (BackendError, OSError):  # still starting, or too busy to answer this poll
                 continue
             for g in groups:
                 if g.get("lastEvaluation", "").startswith("0001"):
@@ -131,7 +132,11 @@ def measure(prometheus: str, size: int, port: int, evaluations: int) -> dict[str
                 break
     finally:
         proc.terminate()
-        proc.wait(30)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:  # a loaded machine: shutting down 210 k series takes long
+            proc.kill()
+            proc.wait()
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
     return worst
@@ -143,16 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=29190)
     ap.add_argument("--evaluations", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--rules", type=Path, default=ROOT / "alert_rules",
+                    help="directory of the rule files to measure (another checkout's, to compare)")
     args = ap.parse_args(argv)
     prometheus, _ = binaries.find("prometheus")
     if not prometheus:
         raise SystemExit("no prometheus binary: run `make up` (or `python -m vibes_stack binaries`) first")
-    production = _rules_copy(Path(tempfile.mkdtemp()) / "r.yml", "10s")
+    production = _rules_copy(args.rules, Path(tempfile.mkdtemp()) / "r.yml", "10s")
     results = {}
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"bench: {size} combinations ({size * (6 + len(names.DURATION_BUCKETS) + 1)} series)…",
               file=sys.stderr, flush=True)
-        results[size] = measure(str(prometheus), size, args.port, args.evaluations)
+        results[size] = measure(str(prometheus), args.rules, size, args.port, args.evaluations)
     if args.json:
         print(json.dumps({"production_intervals": production, "evaluation_seconds": results}))
         return 0

@@ -27,6 +27,8 @@ from typing import Any, Callable
 import jinja2
 import yaml
 
+from vibes_observe import durations
+
 from . import paths
 from .pins import say, versions
 
@@ -371,6 +373,7 @@ def jaeger_config(*, listen: str, ports: dict[str, int], servers: list[str], nat
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     return env.get_template("jaeger-cassandra.yaml.j2").render(
         listen=listen, ports=ports, retention_go={"traces": trace_ttl},
+        too_old_ns=int(durations.seconds(trace_ttl) * 10**9),
         cassandra={"servers": servers, "port": native_port, "keyspace": keyspace,
                    "replication_factor": replication_factor, "consistency": consistency})
 

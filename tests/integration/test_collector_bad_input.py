@@ -1,6 +1,7 @@
 """Bad input at the collector's OTLP/HTTP receiver: each bad request is refused with a
 reason, an oversized value is cut to the collector's bound (not passed on to make Jaeger
-refuse its whole batch), and the good items sent alongside are never lost."""
+refuse its whole batch), a span older than the trace retention is refused at the trace store
+and counted, and the good items sent alongside are never lost."""
 from __future__ import annotations
 
 import gzip
@@ -13,6 +14,7 @@ import uuid
 
 import pytest
 from conftest import http_json, poll
+from prometheus_client.parser import text_string_to_metric_families
 
 import workload as wl
 
@@ -103,16 +105,30 @@ def test_oversized_log_line_is_cut_and_its_neighbours_arrive(stack):
     assert len(long_line) == LOG_BODY_BOUND
 
 
-def test_too_old_span_does_not_cost_its_neighbours(stack):
-    """A span 40 days old (beyond Jaeger's retention) sent with fresh ones: the fresh ones
-    arrive. Where the old one ends up is printed (Jaeger's Badger store expires it at once)."""
+def _too_old_spans_refused(stack) -> float:
+    """Jaeger's own count of spans its filter/too_old processor refused (its metrics endpoint)."""
+    url = f"http://127.0.0.1:{stack.ports['jaeger_metrics']}/metrics"
+    text = urllib.request.urlopen(url, timeout=30).read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               if family.name.startswith("otelcol_processor_filter_spans_filtered")
+               for sample in family.samples if sample.labels.get("filter") == "filter/too_old")
+
+
+def test_too_old_span_is_refused_and_counted_without_costing_its_neighbours(stack):
+    """A span 40 days old (beyond the trace retention) sent with fresh ones in one request:
+    the fresh ones are stored, the old one is refused at the trace store (not kept for a
+    retention from now) and counted under the reason filter/too_old."""
     service = f"bad-old-{uuid.uuid4().hex[:6]}"
     now = time.time_ns()
+    before = _too_old_spans_refused(stack)
     spans = [_span("old", now - 40 * 86400 * 10**9)] + [_span(f"fresh {i}", now) for i in range(3)]
     assert _send_spans(stack, service, spans)[0] == 200
     poll(lambda: {f"fresh {i}" for i in range(3)} <= set(_jaeger_spans(stack, service)), timeout=60,
          what="the three fresh spans sent with a 40-day-old one")
+    poll(lambda: _too_old_spans_refused(stack) - before >= 1, timeout=60,
+         what="Jaeger's count of refused too-old spans (filter/too_old)")
     q = urllib.parse.urlencode({"service": service, "limit": 100, "lookback": "2000h"})
-    old = [s for t in http_json(f"{stack.jaeger_url}/api/traces?{q}")["data"] for s in t["spans"]
-           if s["operationName"] == "old"]
-    print(f"\n40-day-old span stored in Jaeger: {bool(old)}")
+    stored = [s["operationName"] for t in http_json(f"{stack.jaeger_url}/api/traces?{q}")["data"]
+              for s in t["spans"]]
+    assert "old" not in stored, "the 40-day-old span reached the trace store"
+    assert sorted(stored) == [f"fresh {i}" for i in range(3)], stored

@@ -67,11 +67,19 @@ class ErrorRate:
     window: str
     threshold: float
     scope: tuple[tuple[str, str], ...] = ()  # label matchers both sides share
+    #: ``metric`` is a recorded per-second rate over ``window`` (summed further, not rate()d):
+    #: the raw high-cardinality counter is then read once, by the rule that records the rate
+    recorded: bool = False
+
+    def _sum(self, **labels: str) -> str:
+        if self.recorded:
+            return f"sum {promql.by(self.keys)} ({self.metric}{promql.matchers(**labels)})"
+        return promql.rate_sum(self.metric, self.keys, self.window, **labels)
 
     def ratio(self) -> str:
         scope = dict(self.scope)
-        errors = promql.rate_sum(self.metric, self.keys, self.window, **scope, **{self.error_label: "!"})
-        total = promql.rate_sum(self.metric, self.keys, self.window, **scope)
+        errors = self._sum(**scope, **{self.error_label: "!"})
+        total = self._sum(**scope)
         if not self.keys:  # one series: no failures is a 0 ratio, not "no data"
             errors = f"{errors} or vector(0)"
         return f"({errors}) / ({total})"

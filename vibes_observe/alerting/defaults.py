@@ -100,6 +100,8 @@ BUDGET_BURN = "vibes:budget_usd:burn_rate{window}"  # USD per second over a wind
 LLM_REQUEST_RATE = "vibes:llm_requests:rate5m"
 LLM_ERROR_RATIO = "vibes:llm_errors:ratio_rate5m"
 LLM_LATENCY_QUANTILE = "vibes:llm_latency_seconds:p{q}_5m"
+#: per-second rate of the latency buckets by service, model and bucket: the quantiles' input
+LLM_LATENCY_BUCKET_RATE = "vibes:llm_latency_seconds_bucket:rate5m"
 TOOL_ERROR_RATIO = "vibes:tool_errors:ratio_rate5m"
 RATE_WINDOW = "5m"
 

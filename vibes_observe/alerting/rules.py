@@ -109,19 +109,46 @@ def budget_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
 
 
 def shared_rate_rules() -> list[dict[str, Any]]:
+    """The 5-minute rates, each raw high-cardinality series read once per evaluation.
+
+    The error ratio and the quantiles aggregate the per-key rates recorded above them
+    (rules of a group run in order, and a rule sees the records of the rules before it at
+    the same timestamp) instead of rate()-ing every raw series again for each of them.
+    """
     w = d.RATE_WINDOW
-    keys = (d.JOB, d.MODEL)
     rules = [
         {"record": d.LLM_REQUEST_RATE, "expr": promql.rate_sum(d.REQUESTS, d.MODEL_KEYS + (d.ERROR_TYPE,), w)},
-        {"record": d.LLM_ERROR_RATIO,
-         "expr": ErrorRate(d.REQUESTS, d.ERROR_TYPE, keys, w, 0).ratio()},
+        {"record": d.LLM_ERROR_RATIO, "expr": llm_error_rate(w, 0).ratio()},
         {"record": d.TOOL_ERROR_RATIO,
          "expr": ErrorRate(d.TOOL_CALLS, d.ERROR_TYPE, d.TOOL_KEYS, w, 0).ratio()},
+        {"record": d.LLM_LATENCY_BUCKET_RATE, "expr": promql.rate_sum(d.LATENCY_BUCKET, LLM_KEYS + ("le",), w)},
     ]
     for q in (50, 95, 99):
-        rules.append({"record": d.LLM_LATENCY_QUANTILE.format(q=q),
-                      "expr": promql.quantile(q / 100, d.LATENCY_BUCKET, keys, w)})
+        rules.append({"record": d.LLM_LATENCY_QUANTILE.format(q=q), "expr": llm_latency_quantile(q / 100, w)})
     return rules
+
+
+LLM_KEYS = (d.JOB, d.MODEL)  # the LLM alerts and their shared rates: per service and model
+
+
+def _recorded_rate_window(window: str) -> bool:
+    return whole_seconds(window) == whole_seconds(d.RATE_WINDOW)
+
+
+def llm_error_rate(window: str, threshold: float) -> ErrorRate:
+    """LLM calls' error share over ``window``: from the recorded per-key rates when the
+    rates group records that window (the raw request counters are then read once)."""
+    if _recorded_rate_window(window):
+        return ErrorRate(d.LLM_REQUEST_RATE, d.ERROR_TYPE, LLM_KEYS, window, threshold, recorded=True)
+    return ErrorRate(d.REQUESTS, d.ERROR_TYPE, LLM_KEYS, window, threshold)
+
+
+def llm_latency_quantile(q: float, window: str) -> str:
+    """The ``q`` quantile of LLM call latency over ``window`` per service and model, from the
+    recorded bucket rates when the rates group records that window."""
+    if _recorded_rate_window(window):
+        return f"histogram_quantile({q}, {d.LLM_LATENCY_BUCKET_RATE})"
+    return promql.quantile(q, d.LATENCY_BUCKET, LLM_KEYS, window)
 
 
 # ------------------------------------------------------------------ alerts
@@ -132,8 +159,7 @@ def _q(cfg: AlertingConfig, query: str) -> str:
 
 def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
     t = cfg.thresholds["llm_error_rate"]
-    keys = (d.JOB, d.MODEL)
-    by_type = promql.rate_sum(d.REQUESTS, keys + (d.ERROR_TYPE,), t["window"], **{d.ERROR_TYPE: "!"})
+    by_type = promql.rate_sum(d.REQUESTS, LLM_KEYS + (d.ERROR_TYPE,), t["window"], **{d.ERROR_TYPE: "!"})
     err_rb = Runbook(
         meaning=f"More than the threshold share of GenAI calls of one service and model failed "
                 f"(`{d.ERROR_TYPE}` set on `{d.REQUESTS}`) over {t['window']}.",
@@ -146,7 +172,7 @@ def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
                     "Provider outage: fail over to another provider, or pause the agents."),
     )
     alerts = [
-        Alert("LLMErrorRateHigh", "llm", sev, ErrorRate(d.REQUESTS, d.ERROR_TYPE, keys, t["window"], t[sev]).expr(),
+        Alert("LLMErrorRateHigh", "llm", sev, llm_error_rate(t["window"], t[sev]).expr(),
               t["for"], "Many LLM calls are failing.",
               "{{ $value | humanizePercentage }} of LLM calls of {{ $labels.job }} to model "
               f"{{{{ $labels.{d.MODEL} }}}} failed over the last {t['window']} "
@@ -157,7 +183,7 @@ def llm_alerts(cfg: AlertingConfig) -> list[Alert]:
     q = float(lat["quantile"])
     alerts.append(Alert(
         "LLMLatencyHigh", "llm", "warning",
-        MetricAbove(promql.quantile(q, d.LATENCY_BUCKET, keys, lat["window"]), lat["warning_seconds"]).expr(),
+        MetricAbove(llm_latency_quantile(q, lat["window"]), lat["warning_seconds"]).expr(),
         lat["for"], "LLM calls are slow.",
         f"p{q * 100:g} latency of LLM calls of {{{{ $labels.job }}}} to {{{{ $labels.{d.MODEL} }}}} is "
         f"{{{{ $value | humanizeDuration }}}} (threshold {lat['warning_seconds']:g}s).",

@@ -28,6 +28,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     else:
         text = template("jaeger.yaml.j2", listen=place.listen, ports=cfg.ports,
                         retention_go={"traces": cfg.retention.traces.go},
+                        too_old_ns=int(cfg.retention.traces.seconds * 10**9),
                         paths={"jaeger_keys": f"{data}/keys", "jaeger_values": f"{data}/values"})
         dirs = [str(host_data / "keys"), str(host_data / "values")]
         timeout = None
