@@ -70,7 +70,7 @@ def is_fleet(inventory: Inventory) -> bool:
 
 
 def fleet_hosts(inventory: Inventory) -> dict[str, FleetHost]:
-    known = [c.name for c in components.ALL]
+    known = [c.name for c in components.FLEET]
     hosts: dict[str, FleetHost] = {}
     for host in inventory:
         wanted: set[str] = set()
@@ -100,7 +100,7 @@ def render_fleet(cfg: StackConfig, hosts: dict[str, FleetHost], binaries: dict[s
     for h in hosts.values():
         state = paths.StateLayout(h.state_dir)
         place = components.HostPlacement(cfg, state, binaries, address=h.address, peers=peers)
-        specs, notices = render_all(cfg, place, only=h.components)
+        specs, notices = render_all(cfg, place, only=h.components, registry=components.FLEET)
         for spec in specs.values():
             spec.cwd = spec.cwd or str(state.root)
         plans[h.name] = StackPlan("native", str(state.root), specs, notices)

@@ -5,7 +5,7 @@ component's ``config_hash`` (files + argv + env) decides whether it restarts.
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,13 +28,14 @@ class StackPlan:
         return list(self.components.values())
 
 
-def render_all(cfg: StackConfig, place: Placement, only: Collection[str] | None = None
+def render_all(cfg: StackConfig, place: Placement, only: Collection[str] | None = None,
+               registry: Sequence[components.Component] = components.ALL
                ) -> tuple[dict[str, ComponentSpec], list[str]]:
-    """Every registered component's spec for ``place`` (start order; ``only`` these names when given),
-    and the notices: those of what runs first, then why the rest does not."""
+    """Every component's spec of ``registry`` for ``place`` (start order; ``only`` these names when
+    given), and the notices: those of what runs first, then why the rest does not."""
     specs: dict[str, ComponentSpec] = {}
     absent: list[str] = []
-    for component in components.ALL:
+    for component in registry:
         if only is not None and component.name not in only:
             continue
         spec = component.spec(cfg, place)

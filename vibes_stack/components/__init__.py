@@ -6,11 +6,12 @@ deploy are loops over ``ALL``. A new component is one new module listed here.
 """
 from __future__ import annotations
 
-from . import alert_receiver, alertmanager, collector, grafana, jaeger, loki, prometheus, victorialogs
+from . import (alert_receiver, alertmanager, collector, collector_agent, collector_gateway, gateway_watch, grafana,
+               jaeger, loki, prometheus, victorialogs)
 from .base import Absent, Component, ComponentSpec, ContainerPlacement, HostPlacement, NativePlacement, Placement
 
-__all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "HostPlacement", "NativePlacement",
-           "Placement", "ordered"]
+__all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "FLEET", "HostPlacement",
+           "NativePlacement", "Placement", "TIERS", "ordered"]
 
 
 def ordered(components: list[Component]) -> tuple[Component, ...]:
@@ -31,3 +32,10 @@ def ordered(components: list[Component]) -> tuple[Component, ...]:
 
 ALL = ordered([alert_receiver.COMPONENT, alertmanager.COMPONENT, jaeger.COMPONENT, loki.COMPONENT,
                victorialogs.COMPONENT, collector.COMPONENT, prometheus.COMPONENT, grafana.COMPONENT])
+
+#: the multi-host collector tiers (stack/README.md, "Collector tiers"), placed per host by a fleet's
+#: group data: gateways on the gateway hosts, a watcher and an agent on every app host. Not in ALL:
+#: a single host runs ``collector`` alone.
+TIERS = ordered([collector_gateway.COMPONENT, gateway_watch.COMPONENT, collector_agent.COMPONENT])
+#: what a fleet's group data may place (vibes_stack/fleet.py)
+FLEET = ordered([*ALL, *TIERS])

@@ -109,6 +109,11 @@ class Placement:
         """Every host name ``component`` runs at (a fleet runs some components on several hosts)."""
         return [self.reach(component)]
 
+    def placed(self, component: str) -> list[str]:
+        """Where an inventory places ``component`` (a fleet-only one, like the multi-host collector
+        tiers); none outside a fleet: a single host runs the registry (``ALL``), never a tier."""
+        return []
+
     def available(self, component: str) -> bool:
         raise NotImplementedError
 
@@ -209,6 +214,9 @@ class HostPlacement(NativePlacement):
 
     def reach_all(self, component: str) -> list[str]:
         return list(self.peers.get(component, ()))
+
+    def placed(self, component: str) -> list[str]:
+        return self.reach_all(component)
 
     def available(self, component: str) -> bool:
         return component in self.peers and super().available(component)
