@@ -1,158 +1,265 @@
-"""The collector tiers on namespace hosts: storage on s1, gateways g1/g2, agents (+ their gateway watchers).
+"""The collector tiers deployed as the example fleet places them, on namespace hosts, and what the
+tier tests read back: agents a1, a2 (collector-agent + gateway-watch) → gateways g1, g2
+(collector-gateway) → Prometheus and VictoriaLogs on s1, Jaeger on s2.
 
-Processes are started through the harness (`Cluster.spawn`) from the very specs a fleet deploy
-writes (the TIERS components rendered for a HostPlacement; the storage host from render_native),
-each host under its own state dir. The pyinfra-over-SSH wiring replaces `start`; the specs stay.
+The real pyinfra deploys every host over SSH from the group data (stack/group_data/agents.py,
+gateways.py, …); a killed gateway comes back by a deploy limited to its host. Sent items are
+known by construction (tier_load.py derives every ID from service and sequence number); stored
+items come from the backends' query APIs, never from the collectors' logs.
 """
 from __future__ import annotations
 
-import subprocess
+import json
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-import yaml
-
+from vibes_observe.alerting.defaults import COLLECTOR_ACCEPTED, COLLECTOR_QUEUE_SIZE
 from vibes_observe.clients._http import get_json
-from vibes_stack import binaries, config, paths
-from vibes_stack.components import TIERS, HostPlacement, collector_agent, collector_gateway, gateway_watch
-from vibes_stack.config import StackConfig
-from vibes_stack.render import ComponentPlan, render_native
+from vibes_observe.clients.errors import BackendError
+from vibes_observe.clients.jaeger import JaegerClient
+from vibes_observe.clients.victorialogs import VictoriaLogsClient
+from vibes_sdk import names
+from vibes_stack import binaries, config, deploy, fleet, paths, pyinfra_run, supervisor
+from vibes_stack.components import collector_agent, collector_gateway
 
+from . import tier_load
 from .hosts import Cluster, Host
 from .system import ClusterError, wait_for
 
-READY_TIMEOUT = 90.0
-STORAGE = ("jaeger", "prometheus", "victorialogs")
-OUT_OF_ORDER_WINDOW = "30m"  # a restarted gateway's write-ahead log replays samples older than the survivor's
-
-#: the stack config of the tier tests: quick scrapes and decisions, a visible sampled share
+#: the example inventory's groups (stack/inventories/cluster_example.py) over the harness' hosts
+GROUPS = {"agents": ("a1", "a2"), "gateways": ("g1", "g2"), "metrics": ("s1",), "traces": ("s2",),
+          "alerting": ("s1",)}
+#: quick scrapes and decisions, a visible sampled share
 CONFIG = {"intervals": {"scrape": "2s", "evaluation": "15s"},
           "sampling": {"traces_percent": 20, "decision_wait": "2s"}}
+LOAD_SCRIPT = Path(tier_load.__file__)
+DRAIN_TIMEOUT = 300.0
+FIGURES: dict[str, str] = {}  # measured here, printed in the terminal summary (conftest)
 
 
 @dataclass
-class Tier:
+class Tiers:
     cluster: Cluster
-    cfg: StackConfig
-    storage: Host
-    gateways: list[Host]
-    agents: list[Host]
-    plans: dict[str, ComponentPlan] = field(default_factory=dict)   # "<host>/<component>" → plan
-    children: dict[str, subprocess.Popen] = field(default_factory=dict)
+    inventory: Path
+    fleet: fleet.Fleet
+    agents: list[Host] = field(default_factory=list)
+    gateways: list[Host] = field(default_factory=list)
 
     @property
-    def prometheus_url(self) -> str:
-        return f"http://{self.storage.address}:{self.cfg.ports.prometheus}"
+    def cfg(self):
+        return self.fleet.cfg
 
-    @property
-    def jaeger_url(self) -> str:
-        return f"http://{self.storage.address}:{self.cfg.ports.jaeger_query}"
+    def url(self, group: str, port: int) -> str:
+        return f"http://{self.cluster.host(GROUPS[group][0]).address}:{port}"
 
-    @property
-    def victorialogs_url(self) -> str:
-        return f"http://{self.storage.address}:{self.cfg.ports.victorialogs}"
+    def prometheus(self, expr: str) -> list[dict[str, Any]]:
+        return get_json("prometheus", self.url("metrics", self.cfg.ports.prometheus), "/api/v1/query",
+                        params={"query": expr}, timeout=60)["data"]["result"]
 
-    def log(self, host: Host, component: str) -> Path:
-        return host.state_dir / f"{component}.log"
+    def deploy(self, *, limit: tuple[str, ...] = ()) -> None:
+        result = fleet.apply(self.fleet, targets=pyinfra_run.Targets(inventory=self.inventory, limit=limit))
+        assert result.run.success, deploy.failure_text(result.run)
 
-    def start(self, host: Host, component: str) -> None:
-        plan = self.plans[f"{host.name}/{component}"]
-        for directory in plan.dirs:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-        for path, text in plan.files.items():
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text)
-        argv = ["env", "-C", plan.cwd or str(host.state_dir), *plan.argv]
-        self.children[f"{host.name}/{component}"] = self.cluster.spawn(host, argv, log=self.log(host, component))
+    def kill_gateway(self, gateway: Host) -> None:
+        """SIGKILL (no clean shutdown) the gateway collector of ``gateway``."""
+        run_dir = paths.StateLayout(self.fleet.plans[gateway.name].state_dir).run
+        assert supervisor.kill(run_dir, collector_gateway.NAME), f"{gateway.name}: no gateway running"
 
-    def kill(self, host: Host, component: str) -> None:
-        child = self.children.pop(f"{host.name}/{component}")
-        child.kill()  # SIGKILL
-        child.wait(timeout=10)
+    def telemetry(self, host: Host, metric: str) -> float:
+        """One of a collector's own counters, summed, as Prometheus last scraped it from ``host``."""
+        instance = f"{host.address}:{self.cfg.ports.collector_metrics}"
+        return sum(float(s["value"][1]) for s in self.prometheus(f'sum({metric}{{instance="{instance}"}})'))
 
-    def get_in(self, host: Host, url: str) -> bool:
-        """True when ``url`` answers 200 from inside ``host`` (agents listen on their own loopback)."""
-        probe = f"import urllib.request as u; u.urlopen({url!r}, timeout=2).read()"
-        try:
-            self.cluster.run(host, [sys.executable, "-c", probe], timeout=10)
-        except ClusterError:
-            return False
-        return True
+    def accepted_spans(self, host: Host) -> float:
+        return self.telemetry(host, COLLECTOR_ACCEPTED.format(signal="spans"))
 
-    def wait_ready(self, host: Host, component: str) -> None:
-        plan = self.plans[f"{host.name}/{component}"]
-        if not plan.health_url:
-            return
-        key = f"{host.name}/{component}"
-
-        def ready() -> bool:
-            child = self.children[key]
-            if child.poll() is not None:
-                raise ClusterError(f"{key} exited {child.returncode}:\n{self.log(host, component).read_text()[-3000:]}")
-            return self.get_in(host, plan.health_url)
-
-        wait_for(ready, timeout=READY_TIMEOUT, interval=0.5, what=f"{key} healthy")
-
-    def prometheus(self, expr: str) -> dict:
-        return get_json("prometheus", self.prometheus_url, "/api/v1/query", params={"query": expr}, timeout=30)
+    def agent_queue(self, agent: Host) -> float:
+        return self.telemetry(agent, COLLECTOR_QUEUE_SIZE)
 
 
-def scrape_configs(cfg: StackConfig, tier_hosts: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Scrape jobs for the tiers' own telemetry (queue sizes, accepted/sent items, backend outcomes)."""
-    port = cfg.ports.collector_metrics
-    return [{"job_name": f"vibes-{tier}", "scrape_interval": str(cfg.intervals.scrape),
-             "static_configs": [{"targets": [f"{address}:{port}" for address in addresses]}]}
-            for tier, addresses in tier_hosts.items()]
-
-
-def _storage_plans(cfg: StackConfig, storage: Host, tier_hosts: dict[str, list[str]]) -> dict[str, ComponentPlan]:
-    """Jaeger, Prometheus (remote-write receiver, scraping the tiers) and VictoriaLogs for ``storage``."""
-    found = {name: binaries.find(name)[0] for name in binaries.path_names()}
-    missing = [name for name in STORAGE + ("collector",) if not found.get(name)]
-    if missing:  # fail loudly: `python -m vibes_stack binaries` builds or installs them
-        raise ClusterError(f"binaries missing for the tier tests: {missing}")
-    at_storage = config.build(CONFIG, overrides={"bind_address": storage.address})
-    plan = render_native(at_storage, storage.state_dir / "stack", found)
-    prometheus = plan.components["prometheus"]
-    prometheus.argv.append("--web.enable-remote-write-receiver")
-    prom_file = next(path for path in prometheus.files if path.endswith("prometheus.yml"))
-    prom_cfg = yaml.safe_load(prometheus.files[prom_file])
-    prom_cfg.setdefault("storage", {})["tsdb"] = {"out_of_order_time_window": OUT_OF_ORDER_WINDOW}
-    prom_cfg["scrape_configs"] += scrape_configs(cfg, tier_hosts)
-    prometheus.files[prom_file] = yaml.safe_dump(prom_cfg, sort_keys=False)
-    return {name: plan.components[name] for name in STORAGE}
-
-
-def bring_up(cluster: Cluster, *, agents: int = 2) -> Tier:
+def bring_up(cluster: Cluster, inventory: Path) -> Tiers:
     cfg = config.build(CONFIG)
-    storage = cluster.group("storage")[0]
-    gateways = cluster.group("gateways")
-    agent_hosts = cluster.group("agents")[:agents]
-    where = {collector_gateway.NAME: [g.address for g in gateways],
-             **{name: [storage.address] for name in STORAGE}}
-    collector = binaries.find("collector")[0]
-    tier = Tier(cluster, cfg, storage, gateways, agent_hosts)
-    for name, plan in _storage_plans(cfg, storage, {"agents": [a.address for a in agent_hosts],
-                                                    "gateways": where[collector_gateway.NAME]}).items():
-        tier.plans[f"{storage.name}/{name}"] = plan
+    bins = binaries.resolve_all(cfg.binaries.explicit(), install=False, out=lambda _line: None)
+    fl = fleet.prepare(cfg, pyinfra_run.load_inventory(inventory), bins)
+    tiers = Tiers(cluster, inventory, fl, [cluster.host(n) for n in GROUPS["agents"]],
+                  [cluster.host(n) for n in GROUPS["gateways"]])
+    for name in GROUPS["agents"]:  # the example's placement, not the test's
+        assert list(fl.plans[name].components)[-1] == collector_agent.NAME, fl.plans[name].components
+    tiers.deploy()
+    return tiers
 
-    def place(host: Host) -> HostPlacement:
-        return HostPlacement(cfg, paths.StateLayout(host.state_dir), {c.name: collector for c in TIERS},
-                             name=host.name, address=host.address, where=where, python=sys.executable)
 
-    for gateway in gateways:
-        tier.plans[f"{gateway.name}/collector"] = collector_gateway.spec(cfg, place(gateway))
-    for agent in agent_hosts:
-        tier.plans[f"{agent.name}/collector"] = collector_agent.spec(cfg, place(agent))
-        tier.plans[f"{agent.name}/gateway-watch"] = gateway_watch.spec(cfg, place(agent))
-    order = [(storage, name) for name in STORAGE] + [(g, "collector") for g in gateways]
-    order += [(a, c) for a in agent_hosts for c in ("gateway-watch", "collector")]
-    for host, component in order:
-        tier.start(host, component)
-    for host, component in order:
-        tier.wait_ready(host, component)
-    time.sleep(2)  # the watchers' first probe listed the gateways
-    return tier
+# --- load
+@dataclass
+class Load:
+    """What one agent host is told to send under one service name."""
+    host: Host
+    service: str
+    traces: int
+    rate: float              # traces per second
+    errors: bool             # every trace has an error: tail sampling keeps every one
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def spans(self) -> int:
+        return self.traces * tier_load.SPANS_PER_TRACE
+
+    def span_ids(self) -> set[str]:
+        return {s for i in range(self.traces) for s in tier_load.span_ids(self.service, i)}
+
+
+def loads(tiers: Tiers, prefix: str, traces: int, rate: float, *, errors: bool) -> list[Load]:
+    stamp = time.strftime("%H%M%S")
+    return [Load(a, f"{prefix}-{a.name}-{stamp}", traces, rate, errors) for a in tiers.agents]
+
+
+def _argv(tiers: Tiers, *args: str) -> list[str]:
+    return [sys.executable, str(LOAD_SCRIPT), "--endpoint",
+            f"http://127.0.0.1:{tiers.cfg.ports.collector_otlp_http}", *args]
+
+
+@contextmanager
+def steady(tiers: Tiers, sending: list[Load]) -> Iterator[None]:
+    """Every Load runs in the background inside its host; the block's end waits for them (each
+    stops by itself after its count) and keeps their summaries."""
+    failures: list[str] = []
+
+    def run(load: Load) -> None:
+        argv = _argv(tiers, "--service", load.service, "--traces", str(load.traces), "--rate", str(load.rate),
+                     *(["--errors"] if load.errors else []))
+        try:
+            load.summary = json.loads(tiers.cluster.run(load.host, argv, timeout=1200))
+        except ClusterError as exc:
+            failures.append(str(exc))
+
+    threads = [threading.Thread(target=run, args=(load,)) for load in sending]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        for thread in threads:
+            thread.join(timeout=1500)
+    assert not failures, "load generators failed:\n" + "\n".join(failures)
+
+
+def send_span(tiers: Tiers, host: Host, service: str, trace: str, span_id: str, parent: str | None, *,
+              error: bool) -> None:
+    tiers.cluster.run(host, _argv(tiers, "--service", service, "--span", trace, span_id, parent or "-",
+                                  *(["--errors"] if error else [])), timeout=60)
+
+
+# --- stored, from the backends' query APIs
+def _samples(tiers: Tiers, selector: str) -> list[list[float]]:
+    """Every raw sample of each series matching ``selector`` (values only, time order)."""
+    return [[float(v) for _, v in s["values"]] for s in tiers.prometheus(f"{selector}[3h]")]
+
+
+def ledger_spans(tiers: Tiers, load: Load) -> float:
+    """Spans the ledger counted for ``load``: its input-token counter over every series (one per
+    agent host), as increases over the raw samples (a restarted agent would start at 0 again)."""
+    selector = (f'{names.TOKENS.prom}{{{names.prom_label(names.GEN_AI_TOKEN_TYPE)}="{names.TOKEN_INPUT}",'
+                f'job="{load.service}"}}')
+    total = 0.0
+    for values in _samples(tiers, selector):
+        previous = 0.0
+        for value in values:
+            total += value - previous if value >= previous else value
+            previous = value
+    return total / tier_load.INPUT_TOKENS
+
+
+def stored(tiers: Tiers, load: Load) -> dict[str, Any]:
+    """What the backends hold of ``load``: span IDs (with how often each was stored), log
+    sequence numbers (likewise), probe points, and the ledger's span count."""
+    jaeger = JaegerClient(tiers.url("traces", tiers.cfg.ports.jaeger_query), timeout=120)
+    traces = jaeger.find_traces(service=load.service, limit=1_000_000, lookback="3h")
+    spans: dict[str, int] = {}
+    for trace in traces:
+        for s in trace.spans:
+            spans[s.span_id] = spans.get(s.span_id, 0) + 1
+    logs_client = VictoriaLogsClient(tiers.url("metrics", tiers.cfg.ports.victorialogs))
+    rows = logs_client.rows(f'_stream:{{service.name="{load.service}"}} | stats by ({tier_load.SEQ}) count() n',
+                            start_ns=0, end_ns=time.time_ns())
+    logs = {int(r[tier_load.SEQ]): int(r["n"]) for r in rows}
+    points = {int(v) for values in _samples(tiers, f'{tier_load.PROBE_METRIC}{{job="{load.service}"}}')
+              for v in values}
+    return {"spans": spans, "traces": {t.trace_id for t in traces}, "logs": logs, "points": points,
+            "ledger_spans": round(ledger_spans(tiers, load), 3)}
+
+
+@dataclass
+class Outcome:
+    """Sent against stored, per load: what is missing (loss) and what is there twice (duplicates)."""
+    load: Load
+    got: dict[str, Any]
+
+    @property
+    def missing_spans(self) -> set[str]:
+        return self.load.span_ids() - set(self.got["spans"])
+
+    @property
+    def missing_logs(self) -> set[int]:
+        return set(range(self.load.traces)) - set(self.got["logs"])
+
+    @property
+    def missing_points(self) -> set[int]:
+        return set(range(self.load.traces)) - self.got["points"]
+
+    def row(self) -> dict[str, Any]:
+        got = self.got
+        return {"sent": {"spans": self.load.spans, "logs": self.load.traces, "points": self.load.traces},
+                "stored": {"spans": len(got["spans"]), "logs": len(got["logs"]), "points": len(got["points"]),
+                           "ledger_spans": got["ledger_spans"]},
+                "lost": {"spans": len(self.missing_spans), "logs": len(self.missing_logs),
+                         "points": len(self.missing_points)},
+                "duplicates": {"spans": sum(n - 1 for n in got["spans"].values()),
+                               "logs": sum(n - 1 for n in got["logs"].values())},
+                "generator": self.load.summary}
+
+
+def wait_stored(tiers: Tiers, sending: list[Load], *, spans_expected: bool = True) -> list[Outcome]:
+    """Outcomes once every load is complete in every backend (or at the drain timeout: the
+    assertions then name what is missing)."""
+    outcomes: list[Outcome] = []
+
+    def complete() -> bool:
+        outcomes[:] = [Outcome(load, stored(tiers, load)) for load in sending]
+        return all(o.got["ledger_spans"] >= o.load.spans and not o.missing_logs and not o.missing_points
+                   and (not spans_expected or not o.missing_spans) for o in outcomes)
+
+    try:
+        wait_for(complete, timeout=DRAIN_TIMEOUT, interval=5, what="the tiers to drain")
+    except ClusterError:
+        pass
+    return outcomes
+
+
+def report(title: str, outcomes: list[Outcome], **figures: Any) -> None:
+    """Printed with the test (-s) and kept for the terminal summary."""
+    print(f"\n[{title}]")
+    for outcome in outcomes:
+        row = outcome.row()
+        print(f"  {outcome.load.host.name} ({outcome.load.service}): {json.dumps(row)}")
+        FIGURES[f"{title}: {outcome.load.host.name}"] = (
+            "sent/stored/lost/dup spans {s}/{ss}/{ls}/{ds}, logs {l}/{sl}/{ll}/{dl}, points {p}/{sp}/{lp}, "
+            "ledger {led}".format(s=row["sent"]["spans"], ss=row["stored"]["spans"], ls=row["lost"]["spans"],
+                                  ds=row["duplicates"]["spans"], l=row["sent"]["logs"], sl=row["stored"]["logs"],
+                                  ll=row["lost"]["logs"], dl=row["duplicates"]["logs"], p=row["sent"]["points"],
+                                  sp=row["stored"]["points"], lp=row["lost"]["points"],
+                                  led=row["stored"]["ledger_spans"]))
+    for key, value in figures.items():
+        print(f"  {key}: {value}")
+        FIGURES[f"{title}: {key}"] = str(value)
+
+
+def spans_of(tiers: Tiers, trace: str) -> list:
+    try:
+        return JaegerClient(tiers.url("traces", tiers.cfg.ports.jaeger_query)).get_trace(trace).spans
+    except BackendError:  # not stored (yet): Jaeger answers 404
+        return []
