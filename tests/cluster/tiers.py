@@ -15,6 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -109,8 +110,9 @@ class Load:
     def spans(self) -> int:
         return self.traces * tier_load.SPANS_PER_TRACE
 
-    def span_ids(self) -> set[str]:
-        return {s for i in range(self.traces) for s in tier_load.span_ids(self.service, i)}
+    def span_ids(self) -> dict[int, tuple[str, str]]:
+        """Trace number → its (parent, child) span IDs."""
+        return {i: tier_load.span_ids(self.service, i) for i in range(self.traces)}
 
 
 def loads(tiers: Tiers, prefix: str, traces: int, rate: float, *, errors: bool) -> list[Load]:
@@ -199,15 +201,29 @@ class Outcome:
     load: Load
     got: dict[str, Any]
 
-    @property
-    def missing_spans(self) -> set[str]:
-        return self.load.span_ids() - set(self.got["spans"])
+    @cached_property
+    def spans_stored_per_trace(self) -> dict[int, int]:
+        """Trace number → how many of its spans are stored (0, 1 or 2)."""
+        stored_ids = self.got["spans"]
+        return {i: sum(s in stored_ids for s in pair) for i, pair in self.load.span_ids().items()}
 
     @property
+    def missing_spans(self) -> int:
+        return sum(tier_load.SPANS_PER_TRACE - n for n in self.spans_stored_per_trace.values())
+
+    @property
+    def traces_lost_whole(self) -> int:
+        return sum(n == 0 for n in self.spans_stored_per_trace.values())
+
+    @property
+    def traces_stored_in_part(self) -> int:
+        return sum(0 < n < tier_load.SPANS_PER_TRACE for n in self.spans_stored_per_trace.values())
+
+    @cached_property
     def missing_logs(self) -> set[int]:
         return set(range(self.load.traces)) - set(self.got["logs"])
 
-    @property
+    @cached_property
     def missing_points(self) -> set[int]:
         return set(range(self.load.traces)) - self.got["points"]
 
@@ -216,7 +232,7 @@ class Outcome:
         return {"sent": {"spans": self.load.spans, "logs": self.load.traces, "points": self.load.traces},
                 "stored": {"spans": len(got["spans"]), "logs": len(got["logs"]), "points": len(got["points"]),
                            "ledger_spans": got["ledger_spans"]},
-                "lost": {"spans": len(self.missing_spans), "logs": len(self.missing_logs),
+                "lost": {"spans": self.missing_spans, "logs": len(self.missing_logs),
                          "points": len(self.missing_points)},
                 "duplicates": {"spans": sum(n - 1 for n in got["spans"].values()),
                                "logs": sum(n - 1 for n in got["logs"].values())},
