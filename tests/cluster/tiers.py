@@ -216,6 +216,13 @@ class Outcome:
         return sum(n == 0 for n in self.spans_stored_per_trace.values())
 
     @property
+    def lost_trace_numbers(self) -> str:
+        """Where the whole-trace losses sit in the load (trace i was sent at i / rate seconds)."""
+        lost = [i for i, n in self.spans_stored_per_trace.items() if n == 0]
+        return f"{lost[0]}..{lost[-1]} (sent at {lost[0] / self.load.rate:.0f}-{lost[-1] / self.load.rate:.0f}s)" \
+            if lost else "none"
+
+    @property
     def traces_stored_in_part(self) -> int:
         return sum(0 < n < tier_load.SPANS_PER_TRACE for n in self.spans_stored_per_trace.values())
 
@@ -234,20 +241,28 @@ class Outcome:
                            "ledger_spans": got["ledger_spans"]},
                 "lost": {"spans": self.missing_spans, "logs": len(self.missing_logs),
                          "points": len(self.missing_points)},
+                "lost_traces_sent_at": self.lost_trace_numbers,
                 "duplicates": {"spans": sum(n - 1 for n in got["spans"].values()),
                                "logs": sum(n - 1 for n in got["logs"].values())},
                 "generator": self.load.summary}
+
+
+STABLE_POLLS = 4  # spans not all expected: stored once their count held still this many polls
 
 
 def wait_stored(tiers: Tiers, sending: list[Load], *, spans_expected: bool = True) -> list[Outcome]:
     """Outcomes once every load is complete in every backend (or at the drain timeout: the
     assertions then name what is missing)."""
     outcomes: list[Outcome] = []
+    span_counts: list[int] = []
 
     def complete() -> bool:
         outcomes[:] = [Outcome(load, stored(tiers, load)) for load in sending]
-        return all(o.got["ledger_spans"] >= o.load.spans and not o.missing_logs and not o.missing_points
-                   and (not spans_expected or not o.missing_spans) for o in outcomes)
+        span_counts.append(sum(len(o.got["spans"]) for o in outcomes))
+        spans_done = (not any(o.missing_spans for o in outcomes) if spans_expected
+                      else len(span_counts) >= STABLE_POLLS and len(set(span_counts[-STABLE_POLLS:])) == 1)
+        return spans_done and all(o.got["ledger_spans"] >= o.load.spans and not o.missing_logs
+                                  and not o.missing_points for o in outcomes)
 
     try:
         wait_for(complete, timeout=DRAIN_TIMEOUT, interval=5, what="the tiers to drain")
