@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Sequence
 
 GATEWAYS_NAME = "vibes-gateways"  # resolved by the agents' load_balancing exporter
+#: a gateway leaves the list after this many failed probes in a row: one slow answer on a busy
+#: host is not a dead gateway, and every change of the list re-shuffles the agents' ring
+FAILURES_TO_DELIST = 3
 BEGIN = f"# BEGIN {GATEWAYS_NAME} (vibes_stack.gateway_watch; rewritten every probe)"
 END = f"# END {GATEWAYS_NAME}"
 
@@ -61,9 +64,19 @@ def write_in_place(path: Path, text: str) -> bool:
     return True
 
 
-def listed(gateways: Sequence[str], port: int, timeout: float) -> list[str]:
-    alive = [address for address in gateways if healthy(address, port, timeout)]
-    return alive or list(gateways)
+def still_listed(failures: dict[str, int], answered: dict[str, bool]) -> list[str]:
+    """Count each gateway's failed probes in a row (``failures``, updated) from this round's
+    ``answered``; list those below FAILURES_TO_DELIST, or every gateway when none is."""
+    for address, ok in answered.items():
+        failures[address] = 0 if ok else failures.get(address, 0) + 1
+    alive = [address for address in answered if failures[address] < FAILURES_TO_DELIST]
+    return alive or list(answered)
+
+
+def listed(gateways: Sequence[str], port: int, timeout: float, failures: dict[str, int] | None = None) -> list[str]:
+    """One probe round over ``gateways`` (``failures``: the rounds before, as still_listed keeps them)."""
+    answered = {address: healthy(address, port, timeout) for address in gateways}
+    return still_listed({} if failures is None else failures, answered)
 
 
 def serve_listed(listen: str, current: list[str]) -> ThreadingHTTPServer:
@@ -95,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", required=True, help="address:port of the health endpoint")
     args = parser.parse_args(argv)
     current: list[str] = []
+    failures: dict[str, int] = {}
     serve_listed(args.listen, current)
     while True:
         started = time.monotonic()
-        addresses = listed(args.gateway, args.port, timeout=min(1.0, args.interval))
+        addresses = listed(args.gateway, args.port, timeout=min(1.0, args.interval), failures=failures)
         written = write_in_place(args.hosts_file, with_block(args.hosts_file.read_text(), addresses))
         current[:] = addresses
         if written:

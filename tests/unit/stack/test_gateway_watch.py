@@ -42,3 +42,13 @@ def test_the_health_endpoint_answers_the_list_last_written():
             assert json.load(answer) == {"gateways": ["10.9.0.14"]}
     finally:
         server.shutdown()
+
+
+def test_a_gateway_leaves_the_list_only_after_failed_probes_in_a_row_and_returns_at_once():
+    failures: dict[str, int] = {}
+    up, down = {"10.9.0.13": True, "10.9.0.14": True}, {"10.9.0.13": True, "10.9.0.14": False}
+    assert gateway_watch.still_listed(failures, up) == ["10.9.0.13", "10.9.0.14"]
+    for _ in range(gateway_watch.FAILURES_TO_DELIST - 1):  # a slow answer or two: still listed
+        assert gateway_watch.still_listed(failures, down) == ["10.9.0.13", "10.9.0.14"]
+    assert gateway_watch.still_listed(failures, down) == ["10.9.0.13"]
+    assert gateway_watch.still_listed(failures, up) == ["10.9.0.13", "10.9.0.14"]
