@@ -342,6 +342,11 @@ VIBES_COST_PRICE_TABLE = "vibes.cost.price_table"
 VIBES_COST_PRICE_AS_OF = "vibes.cost.price_as_of"
 __all__ += ["VIBES_COST_SOURCE", "COST_SOURCE_SDK", "COST_SOURCE_COLLECTOR",
             "VIBES_COST_PRICE_TABLE", "VIBES_COST_PRICE_AS_OF"]
+#: The app host whose agent collector (multi-host tier) derived a counter from the spans its SDKs
+#: sent: each agent writes its own cumulative series, so the same service on two hosts never
+#: shares one (a series needs a single writer). Bounded: one value per host.
+VIBES_COLLECTOR_HOST = "vibes.collector.host"
+__all__ += ["VIBES_COLLECTOR_HOST"]
 
 # --- GenAI semconv schema 1.42: counters replacing the token histogram. vibes_sdk emits them
 # for its own calls when OTEL_SEMCONV_STABILITY_OPT_IN contains gen_ai_latest_experimental;

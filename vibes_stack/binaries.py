@@ -104,7 +104,7 @@ def resolve_all(explicit: dict[str, str] | None = None, *, out: Callable[[str], 
     """Every native binary, installing/building what is missing (when ``install``); ``fleet``: the
     components an inventory places, whose tiers (Thanos, Cassandra) are resolved too."""
     result: dict[str, str | None] = {}
-    tiers = [c.name for c in components.ALL if c.fleet_only and c.name in fleet]
+    tiers = [c.name for c in components.ALL if c.fleet_only and c.executables and c.name in fleet]
     for component in native_components(optional=False) + tiers:
         path, source = find(component, explicit)
         if path is None and install:

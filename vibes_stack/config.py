@@ -106,6 +106,8 @@ PositiveInt = Annotated[int, _checked(lambda v: _is_int(v) and v > 0, "must be a
 Flag = Annotated[bool, _checked(lambda v: isinstance(v, bool), "must be true or false")]
 Percent = Annotated[int | float, _checked(lambda v: (_is_int(v) or isinstance(v, float)) and 0 <= v <= 100,
                                     "must be a number from 0 to 100")]
+NonNegative = Annotated[int | float, _checked(lambda v: (_is_int(v) or isinstance(v, float)) and v >= 0,
+                                        "must be a number >= 0")]
 Text = Annotated[str, _checked(lambda v: isinstance(v, str), "must be a string")]
 EnvName = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(_ENV_NAME.match(v)),
                                   "must be an environment variable name")]
@@ -155,6 +157,7 @@ class Ports(Section):
     collector_health: Port
     collector_metrics: Port
     collector_prometheus: Port
+    gateway_watch: Port
     jaeger_otlp_grpc: Port
     jaeger_otlp_http: Port
     jaeger_query: Port
@@ -207,6 +210,11 @@ class Intervals(Section):
 
 class Sampling(Section):
     traces_percent: Percent
+    # the gateways' tail sampling (multi-host tier): keep each trace with an error, slower or
+    # costlier than these, and traces_percent of the rest
+    keep_slower_than: Duration
+    keep_costlier_than_usd: NonNegative
+    decision_wait: Duration        # how long a gateway holds a trace's spans before deciding
 
 
 class CollectorSettings(Section):

@@ -1,6 +1,7 @@
 """Group data of `agents` (every app host) in a fleet inventory (stack/inventories/cluster_example.py).
 
-Until the agent-mode collector role lands, an agent host runs the single-host collector: OTLP in
-on the host's address, exports to the storage hosts' Jaeger, Prometheus scrape, VictoriaLogs.
+An agent host runs the agent-mode collector (OTLP on 127.0.0.1 for the host's SDKs; counts the
+token/cost ledger; forwards to the gateways by trace ID) and the watcher that keeps the gateway
+name it resolves to the healthy gateways (stack/README.md, "Collector tiers").
 """
-vibes_components = ["collector"]
+vibes_components = ["gateway-watch", "collector-agent"]

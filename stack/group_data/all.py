@@ -16,6 +16,7 @@ ports = {
     "collector_health": 13133,
     "collector_metrics": 8888,
     "collector_prometheus": 8889,
+    "gateway_watch": 13135,  # multi-host tier: an agent host's gateway watcher (health, its gateway list)
     "jaeger_otlp_grpc": 14317,
     "jaeger_otlp_http": 14318,
     "jaeger_query": 16686,
@@ -69,6 +70,11 @@ intervals = {
 
 sampling = {
     "traces_percent": 100.0,  # metrics are never sampled: the SDK computes them
+    # Gateways (multi-host tier) sample whole traces; the ledger is counted before, on the agents.
+    # They keep each trace with an error, slower or costlier than these, and traces_percent of the rest.
+    "keep_slower_than": "10s",
+    "keep_costlier_than_usd": 0.5,
+    "decision_wait": "5s",      # how long a gateway holds a trace's spans before deciding
 }
 
 collector = {

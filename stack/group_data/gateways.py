@@ -1,5 +1,4 @@
-"""Group data of `gateways` (two or more) in a fleet inventory.
-
-Until the gateway collector role lands, a gateway runs the single-host collector too.
-"""
-vibes_components = ["collector"]
+"""Group data of `gateways` (two or more) in a fleet inventory: the gateway-mode collector
+(tail sampling, persistent queues), exporting to the traces, metrics and logs hosts of the
+inventory (stack/README.md, "Collector tiers")."""
+vibes_components = ["collector-gateway"]

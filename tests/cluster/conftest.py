@@ -15,6 +15,7 @@ from vibes_stack import config as stack_config
 from .hosts import Cluster, LabSpec
 from .inventory import write_inventory
 from .metrics_tier import FIGURES as METRICS_FIGURES
+from .tiers import FIGURES as TIER_FIGURES
 from .trace_cluster import (FIGURES, JAEGER_ADDRESSES, KEYSPACE, NODE_ADDRESSES, REPLICATION_FACTOR, Jaeger,
                             TraceCluster, jaeger_binary, port_offset)
 
@@ -76,6 +77,7 @@ def trace_cluster(tmp_path_factory) -> Iterator[TraceCluster]:
 def pytest_terminal_summary(terminalreporter) -> None:
     """Each multi-host suite's measured figures, printed after the run."""
     for title, figures in (("metrics tier figures (this machine)", METRICS_FIGURES),
+                           ("collector tier figures (this machine)", TIER_FIGURES),
                            ("trace cluster figures (this machine)", FIGURES)):
         if figures:
             terminalreporter.section(title)

@@ -23,6 +23,7 @@ import yaml
 from vibes_stack import binaries, config, deploy, fleet, paths, pyinfra_run, supervisor
 from vibes_stack.components import thanos
 
+from . import tier_load
 from .hosts import Cluster
 from .inventory import write_inventory
 from .metrics_tier import FIGURES, instant
@@ -98,15 +99,10 @@ def test_a_span_sent_to_an_agent_reaches_jaeger_on_the_traces_host(cluster: Clus
     agent, traces = cluster.host(FLEET_GROUPS["agents"][0]), cluster.host(FLEET_GROUPS["traces"][0])
     ports = deployed.cfg.ports
     trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
-    now = 1_700_000_000_000_000_000
-    body = {"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "fleet-test"}}]},
-        "scopeSpans": [{"spans": [{"traceId": trace_id, "spanId": span_id, "name": "fleet-span", "kind": 1,
-                                   "startTimeUnixNano": str(now), "endTimeUnixNano": str(now + 10**6)}]}]}]}
-    request = urllib.request.Request(f"http://{agent.address}:{ports.collector_otlp_http}/v1/traces",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status == 200
+    # from inside the agent host: its agent collector takes OTLP on 127.0.0.1 only (the host's SDKs)
+    cluster.run(agent, [sys.executable, str(Path(tier_load.__file__)), "--endpoint",
+                        f"http://127.0.0.1:{ports.collector_otlp_http}", "--service", "fleet-test",
+                        "--span", trace_id, span_id, "-"], timeout=60)
 
     def stored() -> bool:
         url = f"http://{traces.address}:{ports.jaeger_query}/api/traces/{trace_id}"
@@ -138,19 +134,29 @@ def test_a_second_up_changes_nothing_and_plan_says_so(inventory: Path, deployed:
     assert "no changes" in done.stdout
 
 
+#: the collector of each host: the agent or gateway tier (stack/group_data/agents.py, gateways.py)
+COLLECTORS = ("collector", "collector-agent", "collector-gateway")
+
+
+def _collector_of(fl: fleet.Fleet, name: str) -> str:
+    (found,) = [c for c in COLLECTORS if c in fl.plans[name].components]
+    return found
+
+
 def _collector_changes(fl: fleet.Fleet, hosts: list[str]) -> set[tuple[str, str]]:
     """The operations a collector config change touches on ``hosts``: its config file, its process spec
     (its config hash) and its restart."""
     out = set()
     for name in hosts:
-        spec = fl.plans[name].components["collector"]
-        out |= {(name, f"collector: {path}") for path in spec.files}
-        out |= {(name, "collector: process spec"), (name, "collector: running and healthy")}
+        component = _collector_of(fl, name)
+        spec = fl.plans[name].components[component]
+        out |= {(name, f"{component}: {path}") for path in spec.files}
+        out |= {(name, f"{component}: process spec"), (name, f"{component}: running and healthy")}
     return out
 
 
 def _collector_hosts(fl: fleet.Fleet) -> list[str]:
-    return [name for name, plan in fl.plans.items() if "collector" in plan.components]
+    return [name for name, plan in fl.plans.items() if set(COLLECTORS) & set(plan.components)]
 
 
 def _query_url(cluster: Cluster, fl: fleet.Fleet, index: int = 0) -> str:
@@ -314,7 +320,7 @@ def test_limit_gateways_touches_only_gateways(inventory: Path, deployed: fleet.F
     assert [h.name for h in result.run.hosts] == list(FLEET_GROUPS["gateways"])
     assert {name for name, ops in result.changed.items() if ops} == set(FLEET_GROUPS["gateways"])
     assert {name: acts.get("restarted") for name, acts in result.actions.items()} \
-        == {name: ["collector"] for name in FLEET_GROUPS["gateways"]}
+        == {name: [_collector_of(changed, name)] for name in FLEET_GROUPS["gateways"]}
     # the agents still wait for the change; the gateways are done
     pending = set(_apply(changed, inventory, dry=True).run.planned())
     assert pending == _collector_changes(changed, list(FLEET_GROUPS["agents"]))
@@ -326,11 +332,12 @@ def test_serial_restarts_one_host_at_a_time_each_healthy_before_the_next(invento
     restarted = [h for h in result.run.hosts if result.actions.get(h.name, {}).get("restarted")]
     assert [h.name for h in restarted] == _collector_hosts(changed)  # inventory order, every collector host
     for host in restarted:  # the restart op returns only once the component answers its health check
-        (op,) = [op for op in host.operations if op.name == "collector: running and healthy"]
+        (op,) = [op for op in host.operations if op.name == f"{_collector_of(changed, host.name)}: running and healthy"]
         assert op.success and op.changed
     for before, after in zip(restarted, restarted[1:]):
         assert before.finished_at <= after.started_at, (before, after)
     print("rolling restart (s since the first host began): " + ", ".join(
         f"{h.name} {h.started_at - restarted[0].started_at:.1f}-{h.finished_at - restarted[0].started_at:.1f}"
         for h in restarted))
-    assert all(supervisor.healthy(changed.plans[h.name].components["collector"].health_url) for h in restarted)
+    assert all(supervisor.healthy(changed.plans[h.name].components[_collector_of(changed, h.name)].health_url)
+               for h in restarted)

@@ -58,15 +58,16 @@ def test_components_bind_their_hosts_address_and_keep_files_under_its_state_dir(
 def test_peers_are_reached_at_the_address_of_the_host_that_runs_them(tmp_path):
     fl = _fleet(tmp_path)
     jaeger_host = fl.hosts["t1"].address
-    for name in GROUPS["agents"] + GROUPS["gateways"]:
-        (text,) = fl.plans[name].components["collector"].files.values()
+    for name in GROUPS["gateways"]:  # the agents reach the gateways (test_collector_tiers.py)
+        (text,) = fl.plans[name].components["collector-gateway"].files.values()
         exporter = yaml.safe_load(text)["exporters"]["otlp_grpc/jaeger"]
         assert exporter["endpoint"].split(":")[0] == jaeger_host
     prom = yaml.safe_load(next(t for p, t in fl.plans["m1"].components["prometheus"].files.items()
                                if p.endswith("prometheus.yml")))
     scraped = {job["job_name"]: job["static_configs"][0]["targets"] for job in prom["scrape_configs"]}
-    collectors = [fl.hosts[n].address for n in fl.hosts if "collector" in fl.plans[n].components]
-    assert [t.split(":")[0] for t in scraped["otel-collector-exporter"]] == collectors
+    collectors = [fl.hosts[n].address for n in fl.hosts if {"collector-agent", "collector-gateway"}
+                  & set(fl.plans[n].components)]
+    assert sorted(t.split(":")[0] for t in scraped["otel-collector"]) == sorted(collectors)
 
 
 def test_an_unknown_component_names_the_group_file_and_key(tmp_path):
@@ -85,7 +86,7 @@ def test_a_host_without_its_own_state_dir_is_refused(tmp_path):
 
 def test_a_component_reached_but_run_nowhere_is_a_config_error(tmp_path):
     with pytest.raises(StackConfigError, match=r"no inventory host runs jaeger"):
-        _fleet(tmp_path, groups={"agents": ["a1"]})
+        _fleet(tmp_path, groups={"gateways": ["g1"]})
 
 
 def test_the_local_inventory_is_not_a_fleet():

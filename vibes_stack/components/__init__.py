@@ -6,12 +6,12 @@ deploy are loops over ``ALL``. A new component is one new module listed here.
 """
 from __future__ import annotations
 
-from . import (alert_receiver, alertmanager, cassandra, collector, grafana, jaeger, loki, prometheus, thanos,
-               victorialogs)
+from . import (alert_receiver, alertmanager, cassandra, collector, collector_agent, collector_gateway, gateway_watch,
+               grafana, jaeger, loki, prometheus, thanos, victorialogs)
 from .base import Absent, Component, ComponentSpec, ContainerPlacement, HostPlacement, NativePlacement, Placement
 
-__all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "HostPlacement", "NativePlacement",
-           "Placement", "ordered"]
+__all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "HostPlacement",
+           "NativePlacement", "Placement", "ordered"]
 
 
 def ordered(components: list[Component]) -> tuple[Component, ...]:
@@ -30,6 +30,8 @@ def ordered(components: list[Component]) -> tuple[Component, ...]:
     return tuple(done)
 
 
+#: Components marked ``fleet_only`` (the collector tiers, Thanos, Cassandra) render only for an
+#: inventory host whose group data places them: a single host runs the rest.
 ALL = ordered([alert_receiver.COMPONENT, alertmanager.COMPONENT, cassandra.COMPONENT, jaeger.COMPONENT,
                loki.COMPONENT, victorialogs.COMPONENT, collector.COMPONENT, *thanos.COMPONENTS, prometheus.COMPONENT,
-               grafana.COMPONENT])
+               collector_gateway.COMPONENT, gateway_watch.COMPONENT, collector_agent.COMPONENT, grafana.COMPONENT])

@@ -111,7 +111,7 @@ class Placement:
         """Every host name ``component`` runs at (a fleet runs some components on several hosts)."""
         return [self.reach(component)]
 
-    def tier(self, component: str) -> list[str]:
+    def placed(self, component: str) -> list[str]:
         """Every host a fleet-only component (a tier, ``Component.fleet_only``) runs at: none outside a fleet."""
         return self.reach_all(component) if self.kind == "host" else []
 

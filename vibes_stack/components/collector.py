@@ -24,6 +24,7 @@ TOKEN = "otlp_token"  # the OTLP bearer token's secret file (when bearer_token_a
 #: still wrote the first copy, which slowed it further (10 writes per span acknowledged, measured).
 #: Remote targets keep the defaults (stack/README.md, Ingest).
 LOCAL = {"compression": "none", "timeout": "60s"}
+QUEUE = "file_storage/queue"  # the persistent queue every exporter writes before it sends
 
 
 def pricing() -> dict[str, Any]:
@@ -34,13 +35,18 @@ def pricing() -> dict[str, Any]:
             "connectors": {k: yaml_block(v) for k, v in body["connectors"].items()}}
 
 
-def exporters(cfg: StackConfig, place: Placement, *, export_dir: str, queue: str = "file_storage/queue"
+def queued_export(cfg: StackConfig, queue: str = QUEUE) -> dict[str, Any]:
+    """An exporter's persistent sending queue (file_storage ``queue``) and its retries."""
+    col = cfg.collector
+    return {"sending_queue": {"enabled": True, "storage": queue, "queue_size": col.queue_size},
+            "retry_on_failure": {"enabled": True, "initial_interval": "1s", "max_interval": "10s",
+                                 "max_elapsed_time": str(col.retry_max_elapsed)}}
+
+
+def exporters(cfg: StackConfig, place: Placement, *, export_dir: str, queue: str = QUEUE
               ) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
     """Exporter bodies (name → YAML), per-signal exporter names and notices, from ``exports``."""
-    col = cfg.collector
-    queued = {"sending_queue": {"enabled": True, "storage": queue, "queue_size": col.queue_size},
-              "retry_on_failure": {"enabled": True, "initial_interval": "1s", "max_interval": "10s",
-                                   "max_elapsed_time": str(col.retry_max_elapsed)}}
+    queued = queued_export(cfg, queue)
     bodies: dict[str, dict] = {}
     pipelines: dict[str, list[str]] = {}
     notices: list[str] = []
@@ -93,6 +99,18 @@ def _file_body(path: str, cfg: StackConfig) -> dict:
                          "max_backups": store.max_backups}}
 
 
+def config_text(cfg: StackConfig, place: Placement, component: str, bodies: dict[str, str],
+                pipelines: dict[str, list[str]], *, role: str = "single", otlp_listen: str | None = None,
+                **role_context: Any) -> str:
+    """The collector config (stack/templates/otelcol.yaml.j2) of ``component`` in ``role``
+    (single, or a multi-host tier's agent/gateway, which add their own ``role_context``)."""
+    return template("otelcol.yaml.j2", role=role, listen=place.listen, otlp_listen=otlp_listen or place.listen,
+                    ports=cfg.ports, collector=cfg.collector, sampling=cfg.sampling, environment=cfg.environment,
+                    redaction_patterns=names.REDACTION_PATTERNS, exporters=bodies, pipelines=pipelines,
+                    pricing=pricing(), paths={"collector_queue": f"{place.data(component)}/queue",
+                                              "otlp_token": place.secret(TOKEN)[1]}, **role_context)
+
+
 def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     ports, st = cfg.ports, place.state
     # natively file exports have lived in <state>/data/export since the first release: kept
@@ -100,10 +118,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     bodies, pipelines, notices = exporters(cfg, place, export_dir=export_dir)
     token, seen_token = place.secret(TOKEN)
     config, seen_config = place.config_file(NAME, "otelcol.yaml")
-    text = template("otelcol.yaml.j2", listen=place.listen, ports=ports, collector=cfg.collector,
-                    sampling=cfg.sampling, environment=cfg.environment, redaction_patterns=names.REDACTION_PATTERNS,
-                    exporters=bodies, pipelines=pipelines, pricing=pricing(),
-                    paths={"collector_queue": f"{place.data(NAME)}/queue", "otlp_token": seen_token})
+    text = config_text(cfg, place, NAME, bodies, pipelines)
     if place.native:
         old_files = pending_import(st.log_store)
         if old_files:

@@ -17,7 +17,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     config, seen_config = place.config_file(NAME, "jaeger.yaml")
     data = place.data(NAME)
     host_data = place.state.data / NAME
-    storage_nodes = place.tier(cassandra.NAME)
+    storage_nodes = place.placed(cassandra.NAME)
     if storage_nodes:  # a fleet with clustered trace storage: stateless, any number of these share it
         ts = cfg.trace_storage
         text = engine.jaeger_config(listen=place.listen, ports=dict(cfg.ports), servers=storage_nodes,

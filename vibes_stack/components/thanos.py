@@ -52,7 +52,7 @@ def endpoint(cfg: StackConfig, component: str, host: str, kind: str) -> str:
 
 def remote_write_urls(cfg: StackConfig, place: Placement) -> list[str]:
     """Every router's remote-write URL (empty: no metrics tier in this fleet)."""
-    return [f"http://{endpoint(cfg, ROUTER, h, 'remote_write')}{REMOTE_WRITE_PATH}" for h in place.tier(ROUTER)]
+    return [f"http://{endpoint(cfg, ROUTER, h, 'remote_write')}{REMOTE_WRITE_PATH}" for h in place.placed(ROUTER)]
 
 
 def query_url(cfg: StackConfig, host: str) -> str:
