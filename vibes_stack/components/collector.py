@@ -35,18 +35,24 @@ def pricing() -> dict[str, Any]:
             "connectors": {k: yaml_block(v) for k, v in body["connectors"].items()}}
 
 
-def queued_export(cfg: StackConfig, queue: str = QUEUE) -> dict[str, Any]:
-    """An exporter's persistent sending queue (file_storage ``queue``) and its retries."""
+#: requests merged as they leave a queue (``queued_export(batched=True)``)
+QUEUE_BATCH = {"flush_timeout": "200ms", "min_size": 1000, "max_size": 5000, "sizer": "items"}
+
+
+def queued_export(cfg: StackConfig, queue: str = QUEUE, *, batched: bool = False) -> dict[str, Any]:
+    """An exporter's persistent sending queue (file_storage ``queue``) and its retries; ``batched``
+    merges small requests as they are read from the queue (after they were persisted)."""
     col = cfg.collector
-    return {"sending_queue": {"enabled": True, "storage": queue, "queue_size": col.queue_size},
+    sending = {"enabled": True, "storage": queue, "queue_size": col.queue_size}
+    return {"sending_queue": {**sending, **({"batch": QUEUE_BATCH} if batched else {})},
             "retry_on_failure": {"enabled": True, "initial_interval": "1s", "max_interval": "10s",
                                  "max_elapsed_time": str(col.retry_max_elapsed)}}
 
 
-def exporters(cfg: StackConfig, place: Placement, *, export_dir: str, queue: str = QUEUE
+def exporters(cfg: StackConfig, place: Placement, *, export_dir: str, queue: str = QUEUE, batched: bool = False
               ) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
     """Exporter bodies (name → YAML), per-signal exporter names and notices, from ``exports``."""
-    queued = queued_export(cfg, queue)
+    queued = queued_export(cfg, queue, batched=batched)
     bodies: dict[str, dict] = {}
     pipelines: dict[str, list[str]] = {}
     notices: list[str] = []

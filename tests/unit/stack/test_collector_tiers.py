@@ -2,11 +2,13 @@
 fleet hosts (HostPlacement), and what a fleet's Prometheus does for them."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import yaml
 
 from vibes_sdk import names
-from vibes_stack import collector_pricing, config, paths
+from vibes_stack import binaries, collector_pricing, config, paths
 from vibes_stack.components import HostPlacement, collector, collector_agent, collector_gateway, gateway_watch
 from vibes_stack.components import prometheus
 from vibes_stack.config import StackConfigError
@@ -72,6 +74,8 @@ def test_gateway_tail_samples_counts_nothing_and_queues_every_exporter(tmp_path)
     assert all("batch" not in p["processors"] for p in pipelines.values())
     for name, exporter in body["exporters"].items():
         assert exporter.get("sending_queue", {}).get("storage") == collector.QUEUE or "wal" in exporter, name
+        # decided traces leave tail_sampling one by one: merged after the queue, not one request each
+        assert exporter.get("sending_queue", {}).get("batch", collector.QUEUE_BATCH) == collector.QUEUE_BATCH, name
     assert body["exporters"][collector_gateway.REMOTE_WRITE]["endpoint"].startswith(f"http://{STORAGE}:")
     assert body["exporters"]["otlp_grpc/jaeger"]["endpoint"].startswith(f"{STORAGE}:")
     policies = {p["name"]: p for p in body["processors"]["tail_sampling"]["policies"]}
@@ -113,3 +117,15 @@ def test_a_fleet_prometheus_takes_the_gateways_remote_write_and_scrapes_every_ti
 def test_bad_sampling_thresholds_name_their_key(key, value):
     with pytest.raises(StackConfigError, match=f"sampling.{key}"):
         config.build({"sampling": {key: value}})
+
+
+@pytest.mark.parametrize("tier, address", [(collector_agent, AGENT), (collector_gateway, GATEWAYS[0])])
+def test_each_tier_config_passes_otelcol_validate(tier, address, tmp_path):
+    otelcol, _ = binaries.find("collector")
+    assert otelcol, "the collector binary is missing: run `python -m vibes_stack binaries` (never skipped)"
+    cfg = config.build({"sampling": {"traces_percent": 10}})
+    (text,) = tier.spec(cfg, _place(cfg, tmp_path, address)).files.values()
+    path = tmp_path / "otelcol.yaml"
+    path.write_text(text)
+    done = subprocess.run([otelcol, "validate", f"--config={path}"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
