@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -220,7 +221,7 @@ def test_a_crashed_runs_leftovers_are_removed_at_start():
 
 
 def test_a_second_live_run_with_the_same_prefix_is_refused(cluster: Cluster):
-    with pytest.raises(ClusterError, match=r"another live cluster run holds .*vobs\.lock"):
+    with pytest.raises(ClusterError, match=rf"another live cluster run holds .*{re.escape(cluster.spec.prefix)}\.lock"):
         with Cluster(LabSpec(prefix=cluster.spec.prefix, subnet=cluster.spec.subnet)):
             pass
     # the refused run touched nothing of the live one
