@@ -71,13 +71,17 @@ class Tiers:
         run_dir = paths.StateLayout(self.fleet.plans[gateway.name].state_dir).run
         assert supervisor.kill(run_dir, collector_gateway.NAME), f"{gateway.name}: no gateway running"
 
-    def telemetry(self, host: Host, metric: str) -> float:
-        """One of a collector's own counters, summed, as Prometheus last scraped it from ``host``."""
+    def telemetry(self, host: Host, metric: str, window: str | None = None) -> float:
+        """One of a collector's own counters, summed, as Prometheus last scraped it from ``host``;
+        with ``window``, its highest value in that window (a counter of one process): one scrape that
+        failed under load leaves the instant query empty, and the reading would be 0."""
         instance = f"{host.address}:{self.cfg.ports.collector_metrics}"
-        return sum(float(s["value"][1]) for s in self.prometheus(f'sum({metric}{{instance="{instance}"}})'))
+        selector = f'{metric}{{instance="{instance}"}}'
+        query = f"sum(max_over_time({selector}[{window}]))" if window else f"sum({selector})"
+        return sum(float(s["value"][1]) for s in self.prometheus(query))
 
-    def accepted_spans(self, host: Host) -> float:
-        return self.telemetry(host, COLLECTOR_ACCEPTED.format(signal="spans"))
+    def accepted_spans(self, host: Host, window: str | None = None) -> float:
+        return self.telemetry(host, COLLECTOR_ACCEPTED.format(signal="spans"), window)
 
     def agent_queue(self, agent: Host) -> float:
         return self.telemetry(agent, COLLECTOR_QUEUE_SIZE)
