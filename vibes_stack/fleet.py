@@ -112,8 +112,6 @@ def render_fleet(cfg: StackConfig, hosts: dict[str, FleetHost], binaries: dict[s
     return Fleet(cfg, hosts, plans)
 
 
-
-
 def prepare(cfg: StackConfig, inventory: Inventory, binaries: dict[str, str | None]) -> Fleet:
     return render_fleet(cfg, fleet_hosts(inventory), binaries)
 
