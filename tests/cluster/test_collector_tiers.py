@@ -32,7 +32,7 @@ def tiers(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     try:
         yield up
     finally:
-        fleet.apply(up.fleet, "down", targets=pyinfra_run.Targets(inventory=inventory))
+        fleet.apply(up.fleet, "down", targets=pyinfra_run.Targets(inventory=inventory, group_data_dir=up.group_data))
 
 
 def _exact_ledger_and_no_loss(outcomes, *, spans: bool = True) -> None:

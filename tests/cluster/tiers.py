@@ -41,12 +41,28 @@ CONFIG = {"intervals": {"scrape": "2s", "evaluation": "15s"},
 LOAD_SCRIPT = Path(tier_load.__file__)
 DRAIN_TIMEOUT = 300.0
 FIGURES: dict[str, str] = {}  # measured here, printed in the terminal summary (conftest)
+#: the collector tiers under test come from the example's group data; behind them, one host each of
+#: the single-host backends (the example's Thanos/Cassandra tiers need two hosts each: test_fleet.py)
+TIER_GROUPS = ("all", "agents", "gateways")
+BACKENDS = {"metrics": ["prometheus", "victorialogs"], "traces": ["jaeger"],
+            "alerting": ["alertmanager", "alert-receiver"]}
+
+
+def group_data_dir(dest: Path) -> Path:
+    """The example's group data for the tiers, single-host backends for the rest."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for group in TIER_GROUPS:  # linked: all.py finds stack/versions.yaml from its own resolved path
+        (dest / f"{group}.py").symlink_to(pyinfra_run.GROUP_DATA_DIR / f"{group}.py")
+    for group, placed in BACKENDS.items():
+        (dest / f"{group}.py").write_text(f"vibes_components = {placed!r}\n")
+    return dest
 
 
 @dataclass
 class Tiers:
     cluster: Cluster
     inventory: Path
+    group_data: Path
     fleet: fleet.Fleet
     agents: list[Host] = field(default_factory=list)
     gateways: list[Host] = field(default_factory=list)
@@ -63,7 +79,8 @@ class Tiers:
                         params={"query": expr}, timeout=60)["data"]["result"]
 
     def deploy(self, *, limit: tuple[str, ...] = ()) -> None:
-        result = fleet.apply(self.fleet, targets=pyinfra_run.Targets(inventory=self.inventory, limit=limit))
+        result = fleet.apply(self.fleet, targets=pyinfra_run.Targets(inventory=self.inventory, limit=limit,
+                                                                       group_data_dir=self.group_data))
         assert result.run.success, deploy.failure_text(result.run)
 
     def kill_gateway(self, gateway: Host) -> None:
@@ -90,8 +107,9 @@ class Tiers:
 def bring_up(cluster: Cluster, inventory: Path) -> Tiers:
     cfg = config.build(CONFIG)
     bins = binaries.resolve_all(cfg.binaries.explicit(), install=False, out=lambda _line: None)
-    fl = fleet.prepare(cfg, pyinfra_run.load_inventory(inventory), bins)
-    tiers = Tiers(cluster, inventory, fl, [cluster.host(n) for n in GROUPS["agents"]],
+    group_data = group_data_dir(inventory.parent / "group_data")
+    fl = fleet.prepare(cfg, pyinfra_run.load_inventory(inventory, group_data), bins)
+    tiers = Tiers(cluster, inventory, group_data, fl, [cluster.host(n) for n in GROUPS["agents"]],
                   [cluster.host(n) for n in GROUPS["gateways"]])
     for name in GROUPS["agents"]:  # the example's placement, not the test's
         assert list(fl.plans[name].components)[-1] == collector_agent.NAME, fl.plans[name].components
