@@ -2,9 +2,13 @@
 
 Each host is a network namespace `<prefix>-<name>` holding `eth0` (a veth whose root end is
 enslaved to the bridge `<prefix>-br`, which holds the subnet's first address so the test process
-reaches every host), loopback up, its own UTS name, private /etc/hostname and /etc/hosts
+reaches every host), loopback up, its own UTS name, private /etc/hostname, /etc/hosts and /etc/passwd
 (`ip netns exec` binds /etc/netns/<ns>/* over /etc), and its own sshd on its address. Hosts have no
 default route: traffic stays on the subnet.
+
+Root's login shell on a host is /bin/sh, as on a minimal server: sshd runs every command through the
+login shell, and this machine's root bash sources a ~/.bashrc that runs `pyenv init` (~0.2 s per
+command, and a pyinfra pass is hundreds of commands per host). Deploys use absolute paths only.
 
 One teardown path, driven by the prefix rather than by memory: it runs before start (removing a
 crashed run's leftovers) and on exit, even when the body raised. A lock per prefix keeps a second
@@ -32,6 +36,7 @@ ETC_NETNS = Path("/etc/netns")
 FIRST_HOST_INDEX = 10  # hosts get .10, .11, ...; .1 is the bridge
 SSHD_READY_TIMEOUT = 20.0
 HOST_IFNAME = "eth0"  # the host's end of its veth, inside its namespace
+HOST_ROOT_SHELL = "/bin/sh"
 
 DEFAULT_GROUPS: Mapping[str, Sequence[str]] = MappingProxyType({
     "agents": ("a1", "a2", "a3"),
@@ -220,6 +225,7 @@ class Cluster:
         etc.mkdir(parents=True)
         (etc / "hostname").write_text(host.name + "\n")
         (etc / "hosts").write_text(self._etc_hosts())
+        (etc / "passwd").write_text(with_root_shell(Path("/etc/passwd").read_text(), HOST_ROOT_SHELL))
         run(["ip", "link", "add", host.veth, "type", "veth", "peer", "name", HOST_IFNAME, "netns", host.netns])
         run(["ip", "link", "set", host.veth, "master", self.spec.bridge])
         run(["ip", "link", "set", host.veth, "up"])
@@ -242,6 +248,17 @@ class Cluster:
         except ClusterError as exc:
             log = host.sshd.log.read_text() if host.sshd.log.exists() else "(no log)"
             raise ClusterError(f"{exc}\n--- {host.sshd.log}:\n{log}") from None
+
+
+def with_root_shell(passwd: str, shell: str) -> str:
+    """``passwd`` (the /etc/passwd format) with root's login shell replaced by ``shell``."""
+    lines = []
+    for line in passwd.splitlines():
+        fields = line.split(":")
+        if fields[0] == "root" and len(fields) == 7:
+            fields[6] = shell
+        lines.append(":".join(fields))
+    return "\n".join(lines) + "\n"
 
 
 def remove_everything(spec: LabSpec) -> None:

@@ -18,7 +18,7 @@ from pyinfra.api.facts import get_facts
 from pyinfra.facts.server import Hostname
 
 from . import faults, tcp_probe
-from .hosts import CONTROL_ROOT, ETC_NETNS, Cluster, Host, LabSpec
+from .hosts import CONTROL_ROOT, ETC_NETNS, HOST_ROOT_SHELL, Cluster, Host, LabSpec
 from .inventory import STATE_DIR_KEY, pyinfra_inventory
 from .sshd import SSH_PORT
 from .system import NETNS_DIR, ClusterError, alive, cmdline, ip_json, netns_names, pids_in_netns, wait_for
@@ -57,6 +57,7 @@ def test_pyinfra_reaches_every_host_over_ssh(cluster: Cluster, inventory_file: P
         assert (out / "uname").read_text().strip() == host.name
         addresses = [a["local"] for link in json.loads((out / "addr.json").read_text()) for a in link["addr_info"]]
         assert addresses == [host.address]
+        assert (out / "login_shell").read_text().strip() == HOST_ROOT_SHELL
         facts = json.loads((out / "facts.json").read_text())
         assert (facts["hostname"], facts["inventory_name"]) == (host.name, host.name)
         # pyinfra adds a group named after the inventory file; of ours, the host is in its own only

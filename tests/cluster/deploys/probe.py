@@ -2,7 +2,7 @@
 
 `--data probe_tag=NAME` names the directory (<vibes_state_dir>/probe-NAME), so runs do not mix.
 Written over SSH: a shell command (network namespace inode, uname, eth0 addresses as `ip -j`
-JSON), and pyinfra's own facts uploaded as JSON over SFTP.
+JSON, root's login shell), and pyinfra's own facts uploaded as JSON over SFTP.
 """
 import json
 from io import StringIO
@@ -20,6 +20,7 @@ server.shell(
         f"stat -L -c %i /proc/self/ns/net > {out}/netns_inode",
         f"uname -n > {out}/uname",
         f"ip -j -4 addr show dev eth0 > {out}/addr.json",
+        f"getent passwd root | cut -d: -f7 > {out}/login_shell",
     ],
 )
 facts = {"hostname": host.get_fact(Hostname), "inventory_name": host.name, "groups": sorted(host.groups)}
