@@ -24,10 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import jinja2
 import yaml
 
-from vibes_observe import durations
 
 from . import paths
 from .pins import say, versions
@@ -364,18 +362,6 @@ def rss_bytes(node: Node) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise CassandraError(f"cassandra {node.name}: no VmRSS in /proc/{found}/status")
-
-
-def jaeger_config(*, listen: str, ports: dict[str, int], servers: list[str], native_port: int,
-                  keyspace: str, replication_factor: int, trace_ttl: str, consistency: str = "LOCAL_ONE") -> str:
-    """Jaeger v2's config for a Cassandra backend, from stack/templates/jaeger-cassandra.yaml.j2."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.get_template("jaeger-cassandra.yaml.j2").render(
-        listen=listen, ports=ports, retention_go={"traces": trace_ttl},
-        too_old_ns=int(durations.seconds(trace_ttl) * 10**9),
-        cassandra={"servers": servers, "port": native_port, "keyspace": keyspace,
-                   "replication_factor": replication_factor, "consistency": consistency})
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 
 from vibes_stack import cassandra
 from vibes_stack import config as stack_config
+from vibes_stack.components import jaeger as jaeger_component
 
 from .hosts import Cluster, LabSpec
 from .inventory import write_inventory
@@ -60,9 +61,10 @@ def trace_cluster(tmp_path_factory) -> Iterator[TraceCluster]:
             FIGURES[f"{node.name} start to CQL"] = f"{cluster.start_node(node):.0f}s"
         binary = jaeger_binary()
         for jaeger in cluster.jaegers.values():  # A creates the schema; B finds it
-            text = cassandra.jaeger_config(listen=jaeger.address, ports=ports, servers=list(NODE_ADDRESSES),
-                                           native_port=cassandra.NATIVE_PORT + offset, keyspace=KEYSPACE,
-                                           replication_factor=REPLICATION_FACTOR, trace_ttl="48h")
+            text = jaeger_component.cassandra_config(
+                listen=jaeger.address, ports=ports, servers=list(NODE_ADDRESSES),
+                native_port=cassandra.NATIVE_PORT + offset, keyspace=KEYSPACE,
+                replication_factor=REPLICATION_FACTOR, retention=stack_config.Duration("48h"))
             FIGURES[f"jaeger {jaeger.name} start"] = f"{jaeger.start(binary, text):.0f}s"
         for node in nodes:
             FIGURES[f"{node.name} RSS"] = f"{cassandra.rss_bytes(node) / 2**20:.0f} MiB (heap {node.heap})"

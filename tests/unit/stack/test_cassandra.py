@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from vibes_stack import binaries, cassandra
+from vibes_stack.components import jaeger as jaeger_component
+from vibes_stack.config import Duration
 
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
@@ -71,8 +73,8 @@ PORTS = {"jaeger_otlp_grpc": 1, "jaeger_otlp_http": 2, "jaeger_query": 3, "jaege
 
 def test_jaeger_config_stores_and_queries_through_the_cassandra_backend():
     servers = ["10.0.0.5", "10.0.0.6"]
-    cfg = yaml.safe_load(cassandra.jaeger_config(listen="127.0.0.9", ports=PORTS, servers=servers, native_port=9142,
-                                                 keyspace="ks", replication_factor=3, trace_ttl="72h"))
+    cfg = yaml.safe_load(jaeger_component.cassandra_config(listen="127.0.0.9", ports=PORTS, servers=servers, native_port=9142,
+                                                 keyspace="ks", replication_factor=3, retention=Duration("3d")))
     backends = cfg["extensions"]["jaeger_storage"]["backends"]
     (name, backend), = backends.items()
     assert cfg["extensions"]["jaeger_query"]["storage"]["traces"] == name
@@ -93,9 +95,9 @@ def test_jaeger_cassandra_config_passes_jaeger_validate(tmp_path):
     jaeger, _ = binaries.find("jaeger")
     assert jaeger, "jaeger binary missing: run `python -m vibes_stack binaries`"
     f = tmp_path / "jaeger.yaml"
-    f.write_text(cassandra.jaeger_config(listen="127.0.0.1", ports={k: 20000 + v for k, v in PORTS.items()},
+    f.write_text(jaeger_component.cassandra_config(listen="127.0.0.1", ports={k: 20000 + v for k, v in PORTS.items()},
                                          servers=["127.0.0.2", "127.0.0.3"], native_port=9042, keyspace="ks",
-                                         replication_factor=2, trace_ttl="48h"))
+                                         replication_factor=2, retention=Duration("48h")))
     proc = subprocess.run([jaeger, "validate", f"--config={f}"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr + proc.stdout
 
