@@ -28,6 +28,8 @@ from opentelemetry import context as otel_context
 
 from vibes_sdk._internal import guard
 
+_current_context = otel_context.get_current
+
 
 class RecordQueue:
     def __init__(self, limit: int = 65536, wake_at: int = 4096, interval: float = 1.0) -> None:
@@ -41,13 +43,15 @@ class RecordQueue:
         self._thread = threading.Thread(target=self._run, name="vibes-sdk-metrics", daemon=True)
         self._thread.start()
 
-    def put(self, record: Callable[..., Any], amount: Any, attributes: Any, context: Any) -> None:
+    def put(self, record: Callable[..., Any], amount: Any, attributes: Any, context: Any = None) -> None:
+        """``record(amount, attributes, context)`` later; ``context`` defaults to the caller's current one
+        (taken now, on the caller's thread, so exemplars still point at the caller's span)."""
         items = self._items
         waiting = len(items)
         if waiting >= self._limit:
             guard.count_drop("metrics", "queue_full")
             return
-        items.append((record, amount, attributes, context))
+        items.append((record, amount, attributes, _current_context() if context is None else context))
         if waiting == self._wake_at:
             self._wake.set()
 
@@ -86,5 +90,4 @@ class DeferredHistogram:
         self.name = getattr(histogram, "name", "")
 
     def record(self, amount: Any, attributes: Mapping[str, Any] | None = None, context: Any = None) -> None:
-        self._queue.put(self._record, amount, attributes,
-                        otel_context.get_current() if context is None else context)
+        self._queue.put(self._record, amount, attributes, context)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from opentelemetry import context as otel_context
 from opentelemetry.metrics import Meter, MeterProvider
 
 from vibes_sdk._internal import guard
@@ -35,13 +34,11 @@ def _guarded(measure: Callable[..., Any], where: str) -> Callable[..., None]:
 
 def _deferred(record: Callable[..., Any], queue: RecordQueue, where: str) -> Callable[..., None]:
     at_once = _guarded(record, where)
-    get_current = otel_context.get_current
 
     def deferred(amount: Any, attributes: Any = None, context: Any = None, *rest: Any, **kwargs: Any) -> None:
         kind = type(amount)
         if (kind is int or kind is float) and not rest and not kwargs and (attributes is None or type(attributes) is dict):
-            queue.put(record, amount, dict(attributes) if attributes else attributes,
-                      get_current() if context is None else context)
+            queue.put(record, amount, dict(attributes) if attributes else attributes, context)
         else:  # anything unusual: the SDK judges it now, inside the guard
             at_once(amount, attributes, context, *rest, **kwargs)
     return deferred
