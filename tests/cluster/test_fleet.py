@@ -36,8 +36,10 @@ FLEET_GROUPS = {"agents": ("a1", "a2"), "gateways": ("g1", "g2"), "metrics": ("s
                 "alerting": ("s1", "s2")}
 BUDGET = {"name": "tiny", "amount": 0.01, "period": "day"}
 # fast scrapes, evaluations and ledger steps so metrics and the budget alert arrive within a minute or
-# two; Cassandra without the 30 s ring delay (one machine)
+# two; Cassandra without the 30 s ring delay (one machine); every trace kept, so what the demo and the
+# probes send is all there to read back (tail sampling's choices are test_collector_tiers')
 FLEET_CONFIG = {"intervals": {"scrape": "5s", "evaluation": "5s"}, "trace_storage": {"quick_start": True},
+                "sampling": {"traces_percent": 100},
                 "alerting": {"ledger_interval": "15s", "budgets": [BUDGET], "routing": {"group_wait": "1s"}}}
 SPAN_TIMEOUT = 60
 METRIC_TIMEOUT = 120
@@ -95,14 +97,19 @@ def test_every_component_on_every_host_is_healthy_at_its_address(cluster: Cluste
             assert pid in pids_in_netns(host.netns), f"{name}/{spec.name}"
 
 
+def _load_tool(fl: fleet.Fleet) -> list[str]:
+    """tier_load.py aimed at the agent collector of the host it runs in (OTLP on 127.0.0.1 only)."""
+    return [sys.executable, str(Path(tier_load.__file__)), "--endpoint",
+            f"http://127.0.0.1:{fl.cfg.ports.collector_otlp_http}"]
+
+
 def test_a_span_sent_to_an_agent_reaches_jaeger_on_the_traces_host(cluster: Cluster, deployed: fleet.Fleet):
     agent, traces = cluster.host(FLEET_GROUPS["agents"][0]), cluster.host(FLEET_GROUPS["traces"][0])
     ports = deployed.cfg.ports
     trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
     # from inside the agent host: its agent collector takes OTLP on 127.0.0.1 only (the host's SDKs)
-    cluster.run(agent, [sys.executable, str(Path(tier_load.__file__)), "--endpoint",
-                        f"http://127.0.0.1:{ports.collector_otlp_http}", "--service", "fleet-test",
-                        "--span", trace_id, span_id, "-"], timeout=60)
+    cluster.run(agent, [*_load_tool(deployed), "--service", "fleet-test", "--span", trace_id, span_id, "-"],
+                timeout=60)
 
     def stored() -> bool:
         url = f"http://{traces.address}:{ports.jaeger_query}/api/traces/{trace_id}"
@@ -173,10 +180,9 @@ def test_a_metric_sent_at_an_agent_is_answered_by_every_thanos_query(cluster: Cl
             "aggregationTemporality": 2, "isMonotonic": True,
             "dataPoints": [{"asDouble": value, "startTimeUnixNano": str(now - 10**9), "timeUnixNano": str(now),
                             "attributes": [{"key": "probe", "value": {"stringValue": probe}}]}]}}]}]}]}
-    request = urllib.request.Request(f"http://{agent.address}:{deployed.cfg.ports.collector_otlp_http}/v1/metrics",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status == 200
+    # from inside the agent host: its collector takes OTLP on 127.0.0.1 only
+    cluster.run(agent, [*_load_tool(deployed), "--service", "fleet-test", "--post", "metrics"],
+                input=json.dumps(body), timeout=60)
     began = time.monotonic()
     for index in range(len(FLEET_GROUPS["metrics"])):
         url = _query_url(cluster, deployed, index)
@@ -254,11 +260,10 @@ def demo_sent(cluster: Cluster, deployed: fleet.Fleet) -> str:
     budget alert are checked against."""
     service = f"fleet-demo-{secrets.token_hex(3)}"
     agent = cluster.host(FLEET_GROUPS["agents"][0])
-    done = subprocess.run([sys.executable, "-m", "vibes_sdk.demo", "--sessions", "2", "--seed", "11",
-                           "--service-name", service,
-                           "--endpoint", f"http://{agent.address}:{deployed.cfg.ports.collector_otlp_http}"],
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
+    # inside the agent host, at its collector on 127.0.0.1 (as an app on that host would)
+    cluster.run(agent, [sys.executable, "-m", "vibes_sdk.demo", "--sessions", "2", "--seed", "11",
+                        "--service-name", service,
+                        "--endpoint", f"http://127.0.0.1:{deployed.cfg.ports.collector_otlp_http}"], timeout=180)
     return service
 
 

@@ -9,6 +9,7 @@ items may then be stored twice: at-least-once). Prints a JSON summary; the loop 
 
     python tier_load.py --endpoint http://127.0.0.1:4318 --service s --traces 1000 --rate 50 [--errors]
     python tier_load.py --endpoint … --service s --span TRACE_ID SPAN_ID PARENT_ID|- [--errors]
+    python tier_load.py --endpoint … --service s --post metrics < body.json   (one OTLP/JSON request)
 """
 from __future__ import annotations
 
@@ -113,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="every trace has an error (tail sampling keeps it)")
     parser.add_argument("--span", nargs=3, metavar=("TRACE_ID", "SPAN_ID", "PARENT_ID"),
                         help="send this one (unpriced) span and stop")
+    parser.add_argument("--post", choices=("traces", "metrics", "logs"),
+                        help="send the OTLP/JSON body read from stdin as this signal and stop")
     args = parser.parse_args(argv)
+    if args.post:
+        post(args.endpoint, args.post, json.load(sys.stdin))
+        return 0
     if args.span:
         trace, span_id, parent = args.span
         body = span(args.service, trace, span_id, None if parent == "-" else parent, time.time_ns(),
