@@ -10,6 +10,7 @@ places (VIBES_*, OTEL_*, VIBES_CONFIG_FILE); prints what it sent and the cost vi
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--endpoint", help="OTLP/HTTP endpoint (default: configuration, else http://127.0.0.1:4318)")
     ap.add_argument("--service-name", default=None)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--json", action="store_true", help="print what was sent as one JSON object (for scripts)")
     args = ap.parse_args(argv)
     try:
         cfg = vibes.init(endpoint=args.endpoint, service_name=args.service_name or "vibes-demo")
@@ -77,15 +79,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     rng = random.Random(args.seed)
-    print(f"vibes demo: {args.sessions} session(s) → {cfg.endpoint} as service {cfg.service_name!r}")
+    say = (lambda _line: None) if args.json else print
+    say(f"vibes demo: {args.sessions} session(s) → {cfg.endpoint} as service {cfg.service_name!r}")
     for i in range(args.sessions):
         run_session(i, rng)
-        print(f"  session {i + 1}/{args.sessions} done")
+        say(f"  session {i + 1}/{args.sessions} done")
     summary = vibes.cost_tracker().summary()
     flushed = vibes.shutdown(10)
-    print(f"cost (priced calls): ${summary['all_time']:.6f}; unpriced calls: {summary['unpriced_calls']}")
+    if args.json:
+        print(json.dumps({"service": cfg.service_name, "endpoint": cfg.endpoint, "sessions": args.sessions,
+                          "cost_usd": summary["all_time"], "by_model": summary["by_model"],
+                          "unpriced_calls": summary["unpriced_calls"]}))
+    say(f"cost (priced calls): ${summary['all_time']:.6f}; unpriced calls: {summary['unpriced_calls']}")
     for model, usd in sorted(summary["by_model"].items()):
-        print(f"  {model:32s} ${usd:.6f}")
+        say(f"  {model:32s} ${usd:.6f}")
     drops = vibes.dropped()
     if not flushed or drops:
         print(f"warning: telemetry was not all delivered to {cfg.endpoint} (dropped: {drops or 'flush timed out'});"

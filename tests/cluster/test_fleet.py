@@ -255,37 +255,45 @@ def _cli(cluster: Cluster, fl: fleet.Fleet, *args: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def demo_sent(cluster: Cluster, deployed: fleet.Fleet) -> str:
+def demo_sent(cluster: Cluster, deployed: fleet.Fleet) -> dict[str, Any]:
     """The SDK's demo workload sent at an agent host (spans, cost counters, logs): what the CLI and the
     budget alert are checked against."""
     service = f"fleet-demo-{secrets.token_hex(3)}"
     agent = cluster.host(FLEET_GROUPS["agents"][0])
     # inside the agent host, at its collector on 127.0.0.1 (as an app on that host would)
-    cluster.run(agent, [sys.executable, "-m", "vibes_sdk.demo", "--sessions", "2", "--seed", "11",
-                        "--service-name", service,
-                        "--endpoint", f"http://127.0.0.1:{deployed.cfg.ports.collector_otlp_http}"], timeout=180)
-    return service
+    out = cluster.run(agent, [sys.executable, "-m", "vibes_sdk.demo", "--json", "--sessions", "2", "--seed", "11",
+                              "--service-name", service,
+                              "--endpoint", f"http://127.0.0.1:{deployed.cfg.ports.collector_otlp_http}"],
+                      timeout=180)
+    return json.loads(out)  # service, cost_usd: what the SDK priced in the app
 
 
-def test_the_cli_answers_against_the_cluster_endpoints(cluster: Cluster, deployed: fleet.Fleet, demo_sent: str):
+def test_the_cli_answers_against_the_cluster_endpoints(cluster: Cluster, deployed: fleet.Fleet,
+                                                       demo_sent: dict[str, Any]):
     status = _cli(cluster, deployed, "status")
     assert all(row["reachable"] for row in status if row["required"]), status
 
-    def traced() -> bool:
-        return bool(_cli(cluster, deployed, "traces", "--service", demo_sent, "--since", "1h"))
+    service, spent = demo_sent["service"], demo_sent["cost_usd"]
 
-    wait_for(traced, timeout=SPAN_TIMEOUT, interval=2.0, what=f"`vibes observe traces` of {demo_sent}")
+    def traced() -> bool:
+        return bool(_cli(cluster, deployed, "traces", "--service", service, "--since", "1h"))
+
+    wait_for(traced, timeout=SPAN_TIMEOUT, interval=2.0, what=f"`vibes observe traces` of {service}")
 
     def cost_today() -> float:  # the tier's query API, as the CLI reads the single-host Prometheus
-        answer = _cli(cluster, deployed, "cost", "--period", "today", "--service", demo_sent)
+        answer = _cli(cluster, deployed, "cost", "--period", "today", "--service", service)
         return answer["prometheus"]["periods"]["today"]["cost_usd"]
 
-    wait_for(lambda: cost_today() > 0, timeout=METRIC_TIMEOUT, interval=3.0, what=f"`vibes observe cost` of {demo_sent}")
-    FIGURES["fleet: `vibes observe cost` of the demo (today)"] = f"${cost_today():.4f}"
+    # the ledger rules catch up within a few evaluations; then the figure is exactly what the app priced
+    wait_for(lambda: cost_today() >= spent * (1 - 1e-9), timeout=METRIC_TIMEOUT, interval=3.0,
+             what=f"`vibes observe cost` of {service} reaching ${spent:.6f}")
+    answered = cost_today()
+    FIGURES["fleet: `vibes observe cost` of the demo (today)"] = f"${answered:.6f} (the app priced ${spent:.6f})"
+    assert answered == pytest.approx(spent)
 
 
 def test_a_budget_alert_notifies_once_through_the_alertmanager_pair(cluster: Cluster, deployed: fleet.Fleet,
-                                                                   demo_sent: str):
+                                                                   demo_sent: dict[str, Any]):
     ams = [f"http://{cluster.host(h).address}:{deployed.cfg.ports.alertmanager}" for h in FLEET_GROUPS["alerting"]]
     for url in ams:  # the pair formed one gossip cluster
         with urllib.request.urlopen(f"{url}/api/v2/status", timeout=10) as answer:
