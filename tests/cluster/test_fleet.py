@@ -237,7 +237,8 @@ def test_a_killed_ingestor_loses_nothing_and_rejoins_on_the_next_up(cluster: Clu
 
 
 def _cli(cluster: Cluster, fl: fleet.Fleet, *args: str) -> Any:
-    """`vibes observe … --json` against the cluster's endpoints (query API of the tier, Jaeger on Cassandra)."""
+    """`vibes observe … --json` against the cluster's endpoints (query API of the tier, Jaeger on Cassandra,
+    VictoriaLogs on the first metrics host); JSON lines (`logs`) come back as a list."""
     metrics_host = cluster.host(FLEET_GROUPS["metrics"][1]).address
     traces_host = cluster.host(FLEET_GROUPS["traces"][1]).address
     alerting_host = cluster.host(FLEET_GROUPS["alerting"][0]).address
@@ -251,6 +252,8 @@ def _cli(cluster: Cluster, fl: fleet.Fleet, *args: str) -> Any:
     done = subprocess.run([sys.executable, "-m", "vibes_observe.cli", "observe", *args, "--json"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+    if args[0] == "logs":
+        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return json.loads(done.stdout)
 
 
@@ -279,6 +282,15 @@ def test_the_cli_answers_against_the_cluster_endpoints(cluster: Cluster, deploye
         return bool(_cli(cluster, deployed, "traces", "--service", service, "--since", "1h"))
 
     wait_for(traced, timeout=SPAN_TIMEOUT, interval=2.0, what=f"`vibes observe traces` of {service}")
+
+    # each demo session logs "agent step done" once per agent (planner, coder), from the agent host
+    def steps_logged() -> list[dict]:
+        return [r for r in _cli(cluster, deployed, "logs", "--service", service, "--since", "1h", "--limit", "0")
+                if r["body"] == "agent step done"]
+
+    wait_for(lambda: len(steps_logged()) >= 2 * demo_sent["sessions"], timeout=SPAN_TIMEOUT, interval=2.0,
+             what=f"`vibes observe logs` of {service}")
+    assert len(steps_logged()) == 2 * demo_sent["sessions"]
 
     def cost_today() -> float:  # the tier's query API, as the CLI reads the single-host Prometheus
         answer = _cli(cluster, deployed, "cost", "--period", "today", "--service", service)
