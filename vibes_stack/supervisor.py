@@ -8,6 +8,8 @@ a differing hash is what makes the deploy restart it.
 CLI (what the pyinfra operations run on the target host):
   python -m vibes_stack.supervisor start|stop|restart --spec FILE   (prints a JSON report, see ``report``;
                                                                     on failure the reason on stderr, exit 1)
+  python -m vibes_stack.supervisor up --spec FILE [--spec FILE …]   (starts or restarts each that needs it, see
+                                                                    ``up``; a report per component)
   python -m vibes_stack.supervisor probe --run-dir DIR --component NAME   (prints JSON)
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterable
@@ -103,10 +106,18 @@ def load_spec(spec_file: Path | str) -> dict[str, Any]:
 
 def start(spec: dict[str, Any], *, wait: bool = True) -> int:
     """Start the component unless it already runs; wait until healthy. Returns the pid."""
-    run_dir, name = Path(spec["run_dir"]), spec["name"]
-    pid = read_pid(run_dir, name)
+    pid = read_pid(Path(spec["run_dir"]), spec["name"])
     if pid is not None:
         return pid
+    proc = launch(spec)
+    if wait:
+        wait_healthy(spec, proc)
+    return proc.pid
+
+
+def launch(spec: dict[str, Any]) -> subprocess.Popen:
+    """Run the component's process (its own session, output to its log) and record its pid and config hash."""
+    run_dir, name = Path(spec["run_dir"]), spec["name"]
     for d in spec.get("dirs", []):
         Path(d).mkdir(parents=True, exist_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -131,9 +142,62 @@ def start(spec: dict[str, Any], *, wait: bool = True) -> int:
         time.sleep(0.01)
     _atomic_write(run_dir / f"{name}.pid", f"{proc.pid} {started}\n")
     _atomic_write(run_dir / f"{name}.hash", spec["config_hash"] + "\n")
-    if wait:
-        wait_healthy(spec, proc)
-    return proc.pid
+    return proc
+
+
+def needed(status: dict[str, Any], config_hash: str) -> str | None:
+    """What a component in ``status`` (``probe``) needs to run with ``config_hash``: "start", "restart" or None."""
+    if status["running"] and status["hash"] == config_hash:
+        return None
+    return "restart" if status["running"] else "start"
+
+
+def up(specs: list[dict[str, Any]]) -> list[str]:
+    """Start or restart every component of ``specs`` that needs it (``needed``), all at once: each is launched
+    as soon as the components of its ``after`` (names; spec files beside its own) are healthy, and every
+    health check is polled together, so start-up takes the longest chain, not the sum. Returns a ``report``
+    per component launched; raises ``ComponentFailed`` naming each that failed (with its log tail) and each
+    not started because something it starts after failed. Nothing that started is stopped."""
+    actions = {s["name"]: needed(probe(s["run_dir"], s["name"]), s["config_hash"]) for s in specs}
+    todo = {s["name"]: s for s in specs if actions[s["name"]]}
+    finished = {name: threading.Event() for name in todo}
+    reports: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    not_started: dict[str, str] = {}
+
+    def bring_up(spec: dict[str, Any]) -> None:
+        name, run_dir = spec["name"], Path(spec["run_dir"])
+        try:
+            for dep in spec.get("after", []):
+                if dep in finished:
+                    finished[dep].wait()
+                else:  # already running with its config: healthy, or it is named
+                    wait_healthy(load_spec(run_dir / f"{dep}.json"))
+            lost = [d for d in spec.get("after", []) if d in failed or d in not_started]
+            if lost:
+                not_started[name] = f"{name}: not started: it starts after {', '.join(lost)}"
+                return
+            t0 = time.monotonic()
+            if actions[name] == "restart":
+                stop(run_dir, name)
+            proc = launch(spec)
+            wait_healthy(spec, proc)
+            reports[name] = report(name, "restarted" if actions[name] == "restart" else "started", proc.pid,
+                                   time.monotonic() - t0)
+        except ComponentFailed as exc:
+            failed[name] = str(exc)
+        finally:
+            finished[name].set()
+
+    threads = [threading.Thread(target=bring_up, args=(spec,), name=f"up-{name}") for name, spec in todo.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed or not_started:  # what failed first (in start order), then what it kept from starting
+        raise ComponentFailed("\n".join([failed[n] for n in todo if n in failed]
+                                        + [not_started[n] for n in todo if n in not_started]))
+    return [reports[n] for n in todo]
 
 
 def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
@@ -235,30 +299,42 @@ def report(component: str, action: str, pid: int | None = None, seconds: float |
                        "seconds": None if seconds is None else round(seconds, 1)})
 
 
-def read_report(stdout_lines: Iterable[str]) -> dict[str, Any] | None:
-    """The report among an operation's stdout lines (None when it has none)."""
+def read_reports(stdout_lines: Iterable[str]) -> list[dict[str, Any]]:
+    """The reports among an operation's stdout lines (``up`` prints one per component)."""
+    reports = []
     for line in stdout_lines:
         try:
             data = json.loads(line)
         except ValueError:
             continue
         if isinstance(data, dict) and data.get("action") in ACTIONS and "component" in data:
-            return data
-    return None
+            reports.append(data)
+    return reports
+
+
+def read_report(stdout_lines: Iterable[str]) -> dict[str, Any] | None:
+    """The first report among an operation's stdout lines (None when it has none)."""
+    return next(iter(read_reports(stdout_lines)), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m vibes_stack.supervisor")
-    p.add_argument("action", choices=("start", "stop", "restart", "probe"))
-    p.add_argument("--spec")
+    p.add_argument("action", choices=("start", "stop", "restart", "probe", "up"))
+    p.add_argument("--spec", action="append", default=[], help="a process spec (up: several)")
     p.add_argument("--run-dir")
     p.add_argument("--component")
     args = p.parse_args(argv)
     if args.action == "probe":
         print(json.dumps(probe(args.run_dir, args.component)))
         return 0
-    spec = load_spec(args.spec)
     try:
+        if args.action == "up":
+            for line in up([load_spec(path) for path in args.spec]):
+                print(line)
+            return 0
+        if len(args.spec) != 1:
+            p.error(f"{args.action}: one --spec")
+        spec = load_spec(args.spec[0])
         if args.action == "stop":
             print(report(spec["name"], "stopped" if stop(spec["run_dir"], spec["name"]) else "not running"))
         else:
