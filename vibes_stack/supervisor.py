@@ -33,6 +33,8 @@ HEALTH_TIMEOUT_S = float(os.environ.get("VIBES_HEALTH_TIMEOUT", "90"))
 STOP_TIMEOUT_S = 30.0
 #: a local HTTP GET per poll: cheap, and each component's start waits on it (`make up` is the sum)
 HEALTH_POLL_S = 0.05
+#: how long a process we launched must outlive its first healthy answer (see ``kept_running``)
+SETTLE_S = 0.3
 
 
 class ComponentFailed(RuntimeError):
@@ -160,7 +162,7 @@ def up(specs: list[dict[str, Any]]) -> list[str]:
     not started because something it starts after failed. Nothing that started is stopped."""
     actions = {s["name"]: needed(probe(s["run_dir"], s["name"]), s["config_hash"]) for s in specs}
     todo = {s["name"]: s for s in specs if actions[s["name"]]}
-    finished = {name: threading.Event() for name in todo}
+    answering = {name: threading.Event() for name in todo}  # set once it answered (or failed)
     reports: dict[str, str] = {}
     failed: dict[str, str] = {}
     not_started: dict[str, str] = {}
@@ -169,8 +171,8 @@ def up(specs: list[dict[str, Any]]) -> list[str]:
         name, run_dir = spec["name"], Path(spec["run_dir"])
         try:
             for dep in spec.get("after", []):
-                if dep in finished:
-                    finished[dep].wait()
+                if dep in answering:
+                    answering[dep].wait()
                 else:  # already running with its config: healthy, or it is named
                     wait_healthy(load_spec(run_dir / f"{dep}.json"))
             lost = [d for d in spec.get("after", []) if d in failed or d in not_started]
@@ -181,13 +183,15 @@ def up(specs: list[dict[str, Any]]) -> list[str]:
             if actions[name] == "restart":
                 stop(run_dir, name)
             proc = launch(spec)
-            wait_healthy(spec, proc)
+            answered(spec, proc)
+            answering[name].set()  # what starts after it goes now; it makes sure this one kept its port meanwhile
+            kept_running(spec, proc)
             reports[name] = report(name, "restarted" if actions[name] == "restart" else "started", proc.pid,
                                    time.monotonic() - t0)
         except ComponentFailed as exc:
             failed[name] = str(exc)
         finally:
-            finished[name].set()
+            answering[name].set()
 
     threads = [threading.Thread(target=bring_up, args=(spec,), name=f"up-{name}") for name, spec in todo.items()]
     for t in threads:
@@ -202,18 +206,19 @@ def up(specs: list[dict[str, Any]]) -> list[str]:
 
 def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
                  timeout: float | None = None) -> None:
+    """Until healthy; ``proc`` when we launched it (then it must also outlive its first answer)."""
+    answered(spec, proc, timeout)
+    if proc is not None:
+        kept_running(spec, proc)
+
+
+def answered(spec: dict[str, Any], proc: subprocess.Popen | None = None, timeout: float | None = None) -> None:
+    """Until the component answers its health URL; fails when it exits first or after its timeout."""
     # a component may need longer than the default (a JVM database joining its cluster)
     timeout = timeout or spec.get("health_timeout") or HEALTH_TIMEOUT_S
     name, deadline = spec["name"], time.monotonic() + timeout
     while time.monotonic() < deadline:
         if healthy(spec["health_url"]):
-            if proc is not None:  # a process that lost its port to another answers nothing: make sure
-                time.sleep(0.3)
-                if proc.poll() is not None:
-                    raise ComponentFailed(
-                        f"{name}: exited with code {proc.returncode} right after start-up (is "
-                        f"{spec['health_url']} served by another process?); last lines of {spec['log']}:\n"
-                        f"{log_tail(spec['log'], 30)}")
             return
         if proc is not None and proc.poll() is not None:
             raise ComponentFailed(f"{name}: exited with code {proc.returncode} during start-up; "
@@ -223,6 +228,16 @@ def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
         time.sleep(HEALTH_POLL_S)
     raise ComponentFailed(f"{name}: not healthy at {spec['health_url']} after {timeout:.0f}s; "
                           f"last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
+
+
+def kept_running(spec: dict[str, Any], proc: subprocess.Popen) -> None:
+    """A process that lost its port to another answers nothing (the other does): make sure it is still there."""
+    time.sleep(SETTLE_S)
+    if proc.poll() is not None:
+        raise ComponentFailed(
+            f"{spec['name']}: exited with code {proc.returncode} right after start-up (is "
+            f"{spec['health_url']} served by another process?); last lines of {spec['log']}:\n"
+            f"{log_tail(spec['log'], 30)}")
 
 
 def stop(run_dir: Path | str, name: str, timeout: float = STOP_TIMEOUT_S) -> bool:
