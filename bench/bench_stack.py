@@ -14,8 +14,9 @@ ports shifted by --port-offset, binaries from the cache), then reports:
              no backlog and the stack's RSS ≤ 1 GiB
   SDK        the SDK's own push rate from one thread, and the loaded RSS
 Usage: python bench/bench_stack.py [--port-offset N] [--samples N] [--seconds S] [--rates R,R,…] [--json]
-       python bench/bench_stack.py --only start [--rounds N]   (start alone: N rounds, median and min–max,
-                                                                 with the 1-minute load beside each figure)
+       python bench/bench_stack.py --only start [--rounds N]   (start alone, N rounds of: the deploy and the
+                                 whole `python -m vibes_stack up` command, each from a fresh state and after a
+                                 down; median and min–max, the 1-minute load beside each figure)
 Other processes on the machine share its cores: take figures when `uptime` shows a low load.
 """
 
@@ -26,12 +27,15 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
+
+import yaml
 
 from vibes_stack import config as stack_config
 from vibes_observe.alerting import defaults
@@ -144,15 +148,42 @@ def _start(prep: deploy.Prepared) -> float:
     return round(time.monotonic() - t0, 2)
 
 
-def _starts(prep: deploy.Prepared, state_dir: Path, rounds: int) -> dict[str, Any]:
-    """``rounds`` × (fresh state, then after a down); each figure with the 1-minute load when it was taken."""
-    figures: dict[str, list[tuple[float, float]]] = {"fresh_state": [], "after_down": []}
-    for _ in range(rounds):
-        shutil.rmtree(state_dir, ignore_errors=True)
-        figures["fresh_state"].append((_start(prep), round(os.getloadavg()[0], 1)))
-        deploy.apply(prep, "down")
-        figures["after_down"].append((_start(prep), round(os.getloadavg()[0], 1)))
-        deploy.apply(prep, "down")
+def _cli_up(config_file: Path, state_dir: Path) -> float:
+    """Wall seconds of the command `make up` runs (`python -m vibes_stack up`: imports, config, render, deploy,
+    readiness summary), exit 0 required."""
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "vibes_stack", "--mode", "native", "--config", str(config_file),
+                           "--state-dir", str(state_dir), "up"], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise SystemExit(f"`vibes_stack up` failed:\n{proc.stdout}\n{proc.stderr}")
+    return round(time.monotonic() - t0, 2)
+
+
+def _starts(prep: deploy.Prepared, user: dict[str, Any], state_dir: Path, rounds: int) -> dict[str, Any]:
+    """``rounds`` × (fresh state, then after a down), the deploy alone and the whole `vibes_stack up` command;
+    each figure with the 1-minute load when it was taken."""
+    config_file = state_dir.with_name(state_dir.name + ".yaml")
+    config_file.write_text(yaml.safe_dump(user))
+    figures: dict[str, list[tuple[float, float]]] = {
+        "fresh_state": [], "after_down": [], "cli_up_fresh_state": [], "cli_up_after_down": []}
+
+    def take(kind: str, seconds: float) -> None:
+        figures[kind].append((seconds, round(os.getloadavg()[0], 1)))
+
+    try:
+        for _ in range(rounds):
+            shutil.rmtree(state_dir, ignore_errors=True)
+            take("fresh_state", _start(prep))
+            deploy.apply(prep, "down")
+            take("after_down", _start(prep))
+            deploy.apply(prep, "down")
+            shutil.rmtree(state_dir, ignore_errors=True)
+            take("cli_up_fresh_state", _cli_up(config_file, state_dir))
+            deploy.apply(prep, "down")
+            take("cli_up_after_down", _cli_up(config_file, state_dir))
+            deploy.apply(prep, "down")
+    finally:
+        config_file.unlink(missing_ok=True)
     return {kind: {"median_s": round(statistics.median(s for s, _ in runs), 2), "min_s": min(s for s, _ in runs),
                    "max_s": max(s for s, _ in runs), "runs_s_load": runs} for kind, runs in figures.items()}
 
@@ -185,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {}
     if args.only == "start":
         try:
-            result["start_s"] = _starts(prep, state_dir, args.rounds)
+            result["start_s"] = _starts(prep, user, state_dir, args.rounds)
         finally:
             deploy.apply(prep, "down")
             shutil.rmtree(state_dir, ignore_errors=True)
