@@ -68,10 +68,11 @@ def rendered_file(path: str, content: str, mode: str, current: dict[str, str] | 
     if same_content and current["mode"] == mode:
         host.noop(f"{path} is up to date")
         return
-    if not same_content:
-        yield f"mkdir -p {shlex.quote(posixpath.dirname(path))}"
+    q = shlex.quote(path)
+    if not same_content:  # the mode first: a secret's content is never readable by others, not even briefly
+        yield f"mkdir -p {shlex.quote(posixpath.dirname(path))} && touch {q} && chmod {mode} {q}"
         yield FileUploadCommand(io.StringIO(content), path)
-    yield f"chmod {mode} {shlex.quote(path)}"
+    yield f"chmod {mode} {q}"  # whatever the upload did to it
 
 
 @operation()
