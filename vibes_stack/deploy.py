@@ -92,9 +92,10 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
         return prep.plan.compose_doc(action)  # type: ignore[attr-defined]
     comps = []
     after = {c.name: c.after for c in _components.ALL}
-    for c in prep.plan.ordered():  # ``after``: what it waits for, of what runs here (a fleet's peers run elsewhere)
-        comps.append({"name": c.name, "after": [d for d in after[c.name] if d in prep.plan.components], "argv": c.argv, "env": c.env, "cwd": c.cwd, "health_url": c.health_url,
-                      "url": c.url, "files": c.files, "secret_files": sorted(c.secret_files), "dirs": c.dirs,
+    for c in prep.plan.ordered():  # ``after``: what it starts after, of what runs here (a fleet's peers run elsewhere)
+        comps.append({"name": c.name, "after": [d for d in after[c.name] if d in prep.plan.components],
+                      "argv": c.argv, "env": c.env, "cwd": c.cwd, "health_url": c.health_url, "url": c.url,
+                      "files": c.files, "secret_files": sorted(c.secret_files), "dirs": c.dirs,
                       "config_hash": c.config_hash, "secrets": c.secrets, "pruned_dirs": c.pruned_dirs,
                       **({"health_timeout": c.health_timeout} if c.health_timeout else {})})
     return {"mode": prep.mode, "action": action, "state_dir": str(st.root), "run_dir": str(st.run),

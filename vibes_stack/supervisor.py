@@ -31,7 +31,7 @@ from typing import Any
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 HEALTH_TIMEOUT_S = float(os.environ.get("VIBES_HEALTH_TIMEOUT", "90"))
 STOP_TIMEOUT_S = 30.0
-#: a local HTTP GET per poll: cheap, and each component's start waits on it (`make up` is the sum)
+#: a local HTTP GET per poll: cheap, and each start waits on it (`make up` on the longest chain of them)
 HEALTH_POLL_S = 0.05
 #: how long a process we launched must outlive its first healthy answer (see ``kept_running``)
 SETTLE_S = 0.3
