@@ -14,6 +14,9 @@ ports shifted by --port-offset, binaries from the cache), then reports:
              no backlog and the stack's RSS ≤ 1 GiB
   SDK        the SDK's own push rate from one thread, and the loaded RSS
 Usage: python bench/bench_stack.py [--port-offset N] [--samples N] [--seconds S] [--rates R,R,…] [--json]
+       python bench/bench_stack.py --only start [--rounds N]   (start alone, N rounds of: the deploy and the
+                                 whole `python -m vibes_stack up` command, each from a fresh state and after a
+                                 down; median and min–max, the 1-minute load beside each figure)
 Other processes on the machine share its cores: take figures when `uptime` shows a low load.
 """
 
@@ -23,12 +26,16 @@ import argparse
 import json
 import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
+
+import yaml
 
 from vibes_stack import config as stack_config
 from vibes_observe.alerting import defaults
@@ -141,6 +148,46 @@ def _start(prep: deploy.Prepared) -> float:
     return round(time.monotonic() - t0, 2)
 
 
+def _cli_up(config_file: Path, state_dir: Path) -> float:
+    """Wall seconds of the command `make up` runs (`python -m vibes_stack up`: imports, config, render, deploy,
+    readiness summary), exit 0 required."""
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "vibes_stack", "--mode", "native", "--config", str(config_file),
+                           "--state-dir", str(state_dir), "up"], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise SystemExit(f"`vibes_stack up` failed:\n{proc.stdout}\n{proc.stderr}")
+    return round(time.monotonic() - t0, 2)
+
+
+def _starts(prep: deploy.Prepared, user: dict[str, Any], state_dir: Path, rounds: int) -> dict[str, Any]:
+    """``rounds`` × (fresh state, then after a down), the deploy alone and the whole `vibes_stack up` command;
+    each figure with the 1-minute load when it was taken."""
+    config_file = state_dir.with_name(state_dir.name + ".yaml")
+    config_file.write_text(yaml.safe_dump(user))
+    figures: dict[str, list[tuple[float, float]]] = {
+        "fresh_state": [], "after_down": [], "cli_up_fresh_state": [], "cli_up_after_down": []}
+
+    def take(kind: str, seconds: float) -> None:
+        figures[kind].append((seconds, round(os.getloadavg()[0], 1)))
+
+    try:
+        for _ in range(rounds):
+            shutil.rmtree(state_dir, ignore_errors=True)
+            take("fresh_state", _start(prep))
+            deploy.apply(prep, "down")
+            take("after_down", _start(prep))
+            deploy.apply(prep, "down")
+            shutil.rmtree(state_dir, ignore_errors=True)
+            take("cli_up_fresh_state", _cli_up(config_file, state_dir))
+            deploy.apply(prep, "down")
+            take("cli_up_after_down", _cli_up(config_file, state_dir))
+            deploy.apply(prep, "down")
+    finally:
+        config_file.unlink(missing_ok=True)
+    return {kind: {"median_s": round(statistics.median(s for s, _ in runs), 2), "min_s": min(s for s, _ in runs),
+                   "max_s": max(s for s, _ in runs), "runs_s_load": runs} for kind, runs in figures.items()}
+
+
 def _pct(values: list[float], q: float) -> float | None:
     values = sorted(v for v in values if v is not None)
     return round(values[min(len(values) - 1, int(q * len(values)))], 3) if values else None
@@ -154,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rates", default="5000,10000,15000,20000,25000,30000",
                     help="items/s to try, ascending: spans (traces of 5) and log records")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--only", choices=("start",), help="measure only this")
+    ap.add_argument("--rounds", type=int, default=3, help="--only start: rounds of (fresh state, after down)")
     args = ap.parse_args(argv)
 
     state_dir = Path(tempfile.mkdtemp(prefix="vibes-bench-stack-"))
@@ -165,6 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     url = lambda key: f"http://127.0.0.1:{ports[key]}"  # noqa: E731
     state = paths.StateLayout(state_dir)
     result: dict[str, Any] = {}
+    if args.only == "start":
+        try:
+            result["start_s"] = _starts(prep, user, state_dir, args.rounds)
+        finally:
+            deploy.apply(prep, "down")
+            shutil.rmtree(state_dir, ignore_errors=True)
+        print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+        return 0
     try:
         result["start_s"] = {"fresh_state": _start(prep)}
         deploy.apply(prep, "down")

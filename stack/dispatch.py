@@ -14,11 +14,9 @@ def deploy_stack(doc):
     if doc["mode"] == "compose":
         compose.deploy(doc)
     elif doc["action"] == "down":
-        for comp in reversed(doc["components"]):
-            native.stop(comp, doc)
+        native.stop_all(doc)
     else:
-        for comp in doc["components"]:
-            native.deploy(comp, doc)
+        native.deploy_all(doc)
 
 
 def deploy_fleet(docs):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import binaries as _binaries
+from . import components as _components
 from . import config as _config
 from . import paths, pyinfra_run, supervisor
 from .render import StackPlan, render_native
@@ -90,9 +91,11 @@ def document(prep: Prepared, action: str) -> dict[str, Any]:
     if prep.mode == "compose":
         return prep.plan.compose_doc(action)  # type: ignore[attr-defined]
     comps = []
-    for c in prep.plan.ordered():
-        comps.append({"name": c.name, "argv": c.argv, "env": c.env, "cwd": c.cwd, "health_url": c.health_url,
-                      "url": c.url, "files": c.files, "secret_files": sorted(c.secret_files), "dirs": c.dirs,
+    after = {c.name: c.after for c in _components.ALL}
+    for c in prep.plan.ordered():  # ``after``: what it starts after, of what runs here (a fleet's peers run elsewhere)
+        comps.append({"name": c.name, "after": [d for d in after[c.name] if d in prep.plan.components],
+                      "argv": c.argv, "env": c.env, "cwd": c.cwd, "health_url": c.health_url, "url": c.url,
+                      "files": c.files, "secret_files": sorted(c.secret_files), "dirs": c.dirs,
                       "config_hash": c.config_hash, "secrets": c.secrets, "pruned_dirs": c.pruned_dirs,
                       **({"health_timeout": c.health_timeout} if c.health_timeout else {})})
     return {"mode": prep.mode, "action": action, "state_dir": str(st.root), "run_dir": str(st.run),
@@ -152,9 +155,9 @@ def apply(prep: Prepared, action: str = "up", *, progress: Callable[[str], None]
     result = DeployResult(changed_files=[p for p, h in _file_hashes(prep).items() if h != before.get(p)], run=run)
     by_action = {"started": result.started, "restarted": result.restarted, "stopped": result.stopped}
     for _host, op in run.changed():
-        report = supervisor.read_report(op.stdout)
-        if report and report["action"] in by_action:
-            by_action[report["action"]].append(report["component"])
+        for report in supervisor.read_reports(op.stdout):
+            if report["action"] in by_action:
+                by_action[report["action"]].append(report["component"])
     if rc != 0:
         raise DeployError(failure_text(run))
     return result

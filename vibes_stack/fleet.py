@@ -125,8 +125,7 @@ def apply(fleet: Fleet, action: str = "up", *, targets: pyinfra_run.Targets, dry
     for host in run.hosts:
         result.changed[host.name] = [op.name for op in host.operations if (op.will_change if dry else op.changed)]
         for op in host.operations:
-            report = supervisor.read_report(op.stdout) if op.changed else None
-            if report:
+            for report in supervisor.read_reports(op.stdout) if op.changed else []:
                 result.actions.setdefault(host.name, {}).setdefault(report["action"], []).append(report["component"])
     return result
 

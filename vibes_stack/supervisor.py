@@ -8,6 +8,8 @@ a differing hash is what makes the deploy restart it.
 CLI (what the pyinfra operations run on the target host):
   python -m vibes_stack.supervisor start|stop|restart --spec FILE   (prints a JSON report, see ``report``;
                                                                     on failure the reason on stderr, exit 1)
+  python -m vibes_stack.supervisor up --spec FILE [--spec FILE …]   (starts or restarts each that needs it, see
+                                                                    ``up``; a report per component)
   python -m vibes_stack.supervisor probe --run-dir DIR --component NAME   (prints JSON)
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterable
@@ -28,8 +31,10 @@ from typing import Any
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 HEALTH_TIMEOUT_S = float(os.environ.get("VIBES_HEALTH_TIMEOUT", "90"))
 STOP_TIMEOUT_S = 30.0
-#: a local HTTP GET per poll: cheap, and each component's start waits on it (`make up` is the sum)
+#: a local HTTP GET per poll: cheap, and each start waits on it (`make up` on the longest chain of them)
 HEALTH_POLL_S = 0.05
+#: how long a process we launched must outlive its first healthy answer (see ``kept_running``)
+SETTLE_S = 0.3
 
 
 class ComponentFailed(RuntimeError):
@@ -103,10 +108,18 @@ def load_spec(spec_file: Path | str) -> dict[str, Any]:
 
 def start(spec: dict[str, Any], *, wait: bool = True) -> int:
     """Start the component unless it already runs; wait until healthy. Returns the pid."""
-    run_dir, name = Path(spec["run_dir"]), spec["name"]
-    pid = read_pid(run_dir, name)
+    pid = read_pid(Path(spec["run_dir"]), spec["name"])
     if pid is not None:
         return pid
+    proc = launch(spec)
+    if wait:
+        wait_healthy(spec, proc)
+    return proc.pid
+
+
+def launch(spec: dict[str, Any]) -> subprocess.Popen:
+    """Run the component's process (its own session, output to its log) and record its pid and config hash."""
+    run_dir, name = Path(spec["run_dir"]), spec["name"]
     for d in spec.get("dirs", []):
         Path(d).mkdir(parents=True, exist_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -131,25 +144,81 @@ def start(spec: dict[str, Any], *, wait: bool = True) -> int:
         time.sleep(0.01)
     _atomic_write(run_dir / f"{name}.pid", f"{proc.pid} {started}\n")
     _atomic_write(run_dir / f"{name}.hash", spec["config_hash"] + "\n")
-    if wait:
-        wait_healthy(spec, proc)
-    return proc.pid
+    return proc
+
+
+def needed(status: dict[str, Any], config_hash: str) -> str | None:
+    """What a component in ``status`` (``probe``) needs to run with ``config_hash``: "start", "restart" or None."""
+    if status["running"] and status["hash"] == config_hash:
+        return None
+    return "restart" if status["running"] else "start"
+
+
+def up(specs: list[dict[str, Any]]) -> list[str]:
+    """Start or restart every component of ``specs`` that needs it (``needed``), all at once: each is launched
+    as soon as the components of its ``after`` (names; spec files beside its own) are healthy, and every
+    health check is polled together, so start-up takes the longest chain, not the sum. Returns a ``report``
+    per component launched; raises ``ComponentFailed`` naming each that failed (with its log tail) and each
+    not started because something it starts after failed. Nothing that started is stopped."""
+    actions = {s["name"]: needed(probe(s["run_dir"], s["name"]), s["config_hash"]) for s in specs}
+    todo = {s["name"]: s for s in specs if actions[s["name"]]}
+    answering = {name: threading.Event() for name in todo}  # set once it answered (or failed)
+    reports: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    not_started: dict[str, str] = {}
+
+    def bring_up(spec: dict[str, Any]) -> None:
+        name, run_dir = spec["name"], Path(spec["run_dir"])
+        try:
+            for dep in spec.get("after", []):
+                if dep in answering:
+                    answering[dep].wait()
+                else:  # already running with its config: healthy, or it is named
+                    wait_healthy(load_spec(run_dir / f"{dep}.json"))
+            lost = [d for d in spec.get("after", []) if d in failed or d in not_started]
+            if lost:
+                not_started[name] = f"{name}: not started: it starts after {', '.join(lost)}"
+                return
+            t0 = time.monotonic()
+            if actions[name] == "restart":
+                stop(run_dir, name)
+            proc = launch(spec)
+            answered(spec, proc)
+            answering[name].set()  # what starts after it goes now; it makes sure this one kept its port meanwhile
+            kept_running(spec, proc)
+            reports[name] = report(name, "restarted" if actions[name] == "restart" else "started", proc.pid,
+                                   time.monotonic() - t0)
+        except ComponentFailed as exc:
+            failed[name] = str(exc)
+        finally:
+            answering[name].set()
+
+    threads = [threading.Thread(target=bring_up, args=(spec,), name=f"up-{name}") for name, spec in todo.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed or not_started:  # what failed first (in start order), then what it kept from starting
+        raise ComponentFailed("\n".join([failed[n] for n in todo if n in failed]
+                                        + [not_started[n] for n in todo if n in not_started]))
+    return [reports[n] for n in todo]
 
 
 def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
                  timeout: float | None = None) -> None:
+    """Until healthy; ``proc`` when we launched it (then it must also outlive its first answer)."""
+    answered(spec, proc, timeout)
+    if proc is not None:
+        kept_running(spec, proc)
+
+
+def answered(spec: dict[str, Any], proc: subprocess.Popen | None = None, timeout: float | None = None) -> None:
+    """Until the component answers its health URL; fails when it exits first or after its timeout."""
     # a component may need longer than the default (a JVM database joining its cluster)
     timeout = timeout or spec.get("health_timeout") or HEALTH_TIMEOUT_S
     name, deadline = spec["name"], time.monotonic() + timeout
     while time.monotonic() < deadline:
         if healthy(spec["health_url"]):
-            if proc is not None:  # a process that lost its port to another answers nothing: make sure
-                time.sleep(0.3)
-                if proc.poll() is not None:
-                    raise ComponentFailed(
-                        f"{name}: exited with code {proc.returncode} right after start-up (is "
-                        f"{spec['health_url']} served by another process?); last lines of {spec['log']}:\n"
-                        f"{log_tail(spec['log'], 30)}")
             return
         if proc is not None and proc.poll() is not None:
             raise ComponentFailed(f"{name}: exited with code {proc.returncode} during start-up; "
@@ -159,6 +228,16 @@ def wait_healthy(spec: dict[str, Any], proc: subprocess.Popen | None = None,
         time.sleep(HEALTH_POLL_S)
     raise ComponentFailed(f"{name}: not healthy at {spec['health_url']} after {timeout:.0f}s; "
                           f"last lines of {spec['log']}:\n{log_tail(spec['log'], 30)}")
+
+
+def kept_running(spec: dict[str, Any], proc: subprocess.Popen) -> None:
+    """A process that lost its port to another answers nothing (the other does): make sure it is still there."""
+    time.sleep(SETTLE_S)
+    if proc.poll() is not None:
+        raise ComponentFailed(
+            f"{spec['name']}: exited with code {proc.returncode} right after start-up (is "
+            f"{spec['health_url']} served by another process?); last lines of {spec['log']}:\n"
+            f"{log_tail(spec['log'], 30)}")
 
 
 def stop(run_dir: Path | str, name: str, timeout: float = STOP_TIMEOUT_S) -> bool:
@@ -235,30 +314,42 @@ def report(component: str, action: str, pid: int | None = None, seconds: float |
                        "seconds": None if seconds is None else round(seconds, 1)})
 
 
-def read_report(stdout_lines: Iterable[str]) -> dict[str, Any] | None:
-    """The report among an operation's stdout lines (None when it has none)."""
+def read_reports(stdout_lines: Iterable[str]) -> list[dict[str, Any]]:
+    """The reports among an operation's stdout lines (``up`` prints one per component)."""
+    reports = []
     for line in stdout_lines:
         try:
             data = json.loads(line)
         except ValueError:
             continue
         if isinstance(data, dict) and data.get("action") in ACTIONS and "component" in data:
-            return data
-    return None
+            reports.append(data)
+    return reports
+
+
+def read_report(stdout_lines: Iterable[str]) -> dict[str, Any] | None:
+    """The first report among an operation's stdout lines (None when it has none)."""
+    return next(iter(read_reports(stdout_lines)), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m vibes_stack.supervisor")
-    p.add_argument("action", choices=("start", "stop", "restart", "probe"))
-    p.add_argument("--spec")
+    p.add_argument("action", choices=("start", "stop", "restart", "probe", "up"))
+    p.add_argument("--spec", action="append", default=[], help="a process spec (up: several)")
     p.add_argument("--run-dir")
     p.add_argument("--component")
     args = p.parse_args(argv)
     if args.action == "probe":
         print(json.dumps(probe(args.run_dir, args.component)))
         return 0
-    spec = load_spec(args.spec)
     try:
+        if args.action == "up":
+            for line in up([load_spec(path) for path in args.spec]):
+                print(line)
+            return 0
+        if len(args.spec) != 1:
+            p.error(f"{args.action}: one --spec")
+        spec = load_spec(args.spec[0])
         if args.action == "stop":
             print(report(spec["name"], "stopped" if stop(spec["run_dir"], spec["name"]) else "not running"))
         else:

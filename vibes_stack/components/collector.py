@@ -11,7 +11,7 @@ from vibes_sdk import names
 from .. import collector_pricing as cp
 from .. import paths
 from . import victorialogs
-from .base import Component, ComponentSpec, Placement, template, yaml_block
+from .base import SAFE_LOADER, Component, ComponentSpec, Placement, template, yaml_block
 
 if TYPE_CHECKING:
     from ..config import StackConfig, Target
@@ -29,7 +29,7 @@ QUEUE = "file_storage/queue"  # the persistent queue every exporter writes befor
 
 def pricing() -> dict[str, Any]:
     """The committed, generated pricing processor + connector (stack/collector/pricing.yaml)."""
-    body = yaml.safe_load((paths.REPO_ROOT / cp.ARTIFACT).read_text("utf-8"))
+    body = yaml.load((paths.REPO_ROOT / cp.ARTIFACT).read_text("utf-8"), Loader=SAFE_LOADER)
     return {"processor": cp.PROCESSOR, "connector": cp.CONNECTOR,
             "processors": {k: yaml_block(v) for k, v in body["processors"].items()},
             "connectors": {k: yaml_block(v) for k, v in body["connectors"].items()}}

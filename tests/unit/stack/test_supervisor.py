@@ -1,9 +1,11 @@
 """The native supervisor with real processes: start/health/stop, pid-reuse safety, fail fast with the log tail."""
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +84,67 @@ def test_a_tcp_health_url_is_healthy_while_the_port_accepts_connections():
         url = f"tcp://127.0.0.1:{server.getsockname()[1]}"
         assert supervisor.healthy(url)
     assert not supervisor.healthy(url)
+
+
+STAND_IN = str(Path(__file__).parent / "stand_in.py")
+
+
+def _stand_in(tmp_path, name, port, *flags, after=()) -> dict:
+    """A process spec as the deploy writes it (spec files beside each other in the run dir)."""
+    spec = {**_spec(tmp_path, name, [sys.executable, STAND_IN, str(port), *flags], port),
+            "after": list(after), "health_timeout": 20}
+    run = tmp_path / "run"
+    run.mkdir(exist_ok=True)
+    (run / f"{name}.json").write_text(json.dumps(spec))
+    return spec
+
+
+def _stop_all(tmp_path, *names):
+    for name in names:
+        supervisor.stop(tmp_path / "run", name)
+
+
+def test_up_launches_every_component_before_waiting_for_any(tmp_path):
+    # each answers its health check only once the other's port is open: waiting for one before launching
+    # the next would never finish
+    a, b = _free_port(), _free_port()
+    specs = [_stand_in(tmp_path, "a", a, "--await", str(b)), _stand_in(tmp_path, "b", b, "--await", str(a))]
+    try:
+        reports = [json.loads(line) for line in supervisor.up(specs)]
+        assert [(r["component"], r["action"]) for r in reports] == [("a", "started"), ("b", "started")]
+        assert all(supervisor.healthy(s["health_url"]) for s in specs)
+    finally:
+        _stop_all(tmp_path, "a", "b")
+
+
+def test_up_launches_a_component_once_what_it_starts_after_is_healthy(tmp_path):
+    dep, dependent = _free_port(), _free_port()
+    specs = [_stand_in(tmp_path, "dependent", dependent, "--require", f"http://127.0.0.1:{dep}/", after=["dep"]),
+             _stand_in(tmp_path, "dep", dep)]  # listed first or not: the dependency decides
+    try:
+        supervisor.up(specs)
+        assert all(supervisor.healthy(s["health_url"]) for s in specs)
+        # already running with its config: nothing to do; a changed config hash: only that one restarts
+        assert supervisor.up(specs) == []
+        pid = supervisor.read_pid(tmp_path / "run", "dep")
+        reports = [json.loads(line) for line in supervisor.up([specs[0], {**specs[1], "config_hash": "h2"}])]
+        assert [(r["component"], r["action"]) for r in reports] == [("dep", "restarted")]
+        assert supervisor.read_pid(tmp_path / "run", "dep") != pid
+    finally:
+        _stop_all(tmp_path, "dep", "dependent")
+
+
+def test_up_names_what_failed_with_its_log_and_what_it_kept_from_starting_and_stops_nothing(tmp_path):
+    specs = [_stand_in(tmp_path, "broken", _free_port(), "--fail", "config error: no such key foo"),
+             _stand_in(tmp_path, "needs-broken", _free_port(), after=["broken"]),
+             _stand_in(tmp_path, "fine", _free_port())]
+    try:
+        with pytest.raises(supervisor.ComponentFailed) as err:
+            supervisor.up(specs)
+        msg = str(err.value)
+        assert msg.startswith("broken: exited with code 3") and "config error: no such key foo" in msg
+        assert "needs-broken: not started: it starts after broken" in msg
+        assert supervisor.read_pid(tmp_path / "run", "needs-broken") is None
+        assert supervisor.healthy(specs[2]["health_url"])  # what started stays up
+    finally:
+        _stop_all(tmp_path, "broken", "needs-broken", "fine")
