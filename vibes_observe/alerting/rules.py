@@ -80,10 +80,33 @@ def collector_ledger_sources():
             yield d.LEDGER_COLLECTOR.format(counter=counter), counter, ("job", component)
 
 
+def _checkpoint_names(period: str) -> tuple[str, str]:
+    return d.COST_PERIOD_CHECKPOINT.format(period=period), d.COST_PERIOD_CHECKPOINT_END.format(period=period)
+
+
+def cost_checkpoint_rules() -> list[dict[str, Any]]:
+    """Each period's whole hours so far, then their boundary (recorded from the checkpoint,
+    so a failed checkpoint leaves the previous pair in force)."""
+    margin = whole_seconds(d.CHECKPOINT_MARGIN)
+    rules: list[dict[str, Any]] = []
+    for p in d.PERIODS:
+        checkpoint, end = _checkpoint_names(p)
+        rules.append({"record": checkpoint,
+                      "expr": promql.period_checkpoint(d.LEDGER_COST, p, d.MODEL_KEYS, margin)})
+        rules.append({"record": end, "expr": promql.period_checkpoint_end(checkpoint, margin)})
+    return rules
+
+
 def cost_period_rules(cfg: AlertingConfig) -> list[dict[str, Any]]:
     fine = min(whole_seconds(cfg.ledger_interval), 60)
-    return [{"record": promql.cost_period_metric(p),
-             "expr": promql.period_total(d.LEDGER_COST, p, d.MODEL_KEYS, fine)} for p in d.PERIODS]
+    rules = []
+    for p in d.PERIODS:
+        checkpoint, end = _checkpoint_names(p)
+        rules.append({"record": promql.cost_period_metric(p),
+                      "expr": promql.period_total(d.LEDGER_COST, p, d.MODEL_KEYS, fine_step_s=fine,
+                                                  checkpoint=checkpoint, checkpoint_end=end,
+                                                  lookback=d.CHECKPOINT_LOOKBACK)})
+    return rules
 
 
 def _budget_labels(b: Budget) -> dict[str, str]:
@@ -501,6 +524,8 @@ def render_rule_files(cfg: AlertingConfig) -> dict[str, str]:
     ev = cfg.evaluation_interval
     recording = {"groups": [
         _group("vibes-ledger", ledger_rules(cfg), cfg.ledger_interval),
+        # the whole-period reads, once an hour; the period rules add the minutes since
+        _group("vibes-cost-checkpoints", cost_checkpoint_rules(), d.CHECKPOINT_INTERVAL),
         # period totals cannot change faster than the ledger: evaluate them at its pace
         _group("vibes-cost-periods", cost_period_rules(cfg), cfg.ledger_interval),
         _group("vibes-budgets", budget_rules(cfg), cfg.ledger_interval),
