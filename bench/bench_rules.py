@@ -8,8 +8,10 @@ requests with their latency histogram, unpriced requests), with the committed ru
 minute. The figure is Prometheus' own `evaluationTime` per group (`/api/v1/rules`), the largest seen
 over the last evaluations, next to the group's production interval.
 
-Note: the TSDB starts empty, so the 31-day subquery of the month rule reads only the
-minutes of history this run creates; its cost grows with retained history as well.
+Note: the TSDB starts empty, so the rules' long ranges read only the minutes of history this
+run creates. With history, the 1-minute period rules still read at most 7 h of ledger per
+series (the hours before come from the hourly checkpoint); the checkpoint group reads a
+whole period (up to 31 days) once per its 1 h interval.
 Usage: python bench/bench_rules.py [--sizes 10,100,1000,10000] [--port 29190] [--json] [--rules DIR]
        [--only GROUP,...] [--per-rule]
 """
