@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
+from datetime import datetime
 import urllib.error
 import urllib.parse
 import uuid
@@ -330,6 +332,24 @@ def _check_jaeger_targets(stack, service: str, session_id: str) -> None:
     assert seen >= 3
 
 
+#: The groups that read the ledger's increments (cost periods) or the periods (budgets)
+LEDGER_READERS = ("vibes-cost-periods", "vibes-budgets")
+
+
+def _evaluated_since(stack, groups: tuple[str, ...], since: float) -> bool:
+    """Each of ``groups`` finished an evaluation that started after ``since`` (wall clock).
+
+    A ledger increment reaches the period totals only when their group next runs (each group
+    at its own phase of the minute), and Prometheus commits each rule of a group as it goes:
+    the day's total can count the workload while the week's and month's, recorded after it,
+    do not yet (seconds apart on a loaded machine).
+    """
+    last = {g["name"]: g["lastEvaluation"] for g in http_json(f"{stack.prometheus_url}/api/v1/rules")["data"]["groups"]}
+    # RFC 3339 with nanoseconds: fromisoformat takes at most microseconds
+    return all(g in last and datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", last[g].replace("Z", "+00:00"))
+                                                    ).timestamp() > since for g in groups)
+
+
 def prometheus_query(stack):
     def query(expr: str, at: float | None = None) -> list[dict]:
         params = {"query": expr}
@@ -409,6 +429,9 @@ def test_every_prometheus_panel_returns_the_expected_value(stack, dashboard_stac
                 return (res and math.isclose(float(res[0]["value"][1]), TOTAL_COST, rel_tol=1e-9)
                         and spent and math.isclose(float(spent[0]["value"][1]), TOTAL_COST, rel_tol=1e-9))
             poll(caught_up, timeout=120, what="the ledger and calendar-period rules to count the workload")
+            counted_at = time.time()
+            poll(lambda: _evaluated_since(stack, LEDGER_READERS, counted_at), timeout=150,
+                 what="every period and budget rule to run after the ledger counted the workload")
             at = time.time()
             expected = expectations(service, cost_center, sum(all_durations) / len(all_durations), at)
 
@@ -522,6 +545,9 @@ def test_no_panel_misses_a_series_seen_once_or_twice(stack, dashboard_stack, tmp
                               f'le="+Inf"}}[5m]))')
                 return calls and float(calls[0]["value"][1]) == 3 and coord and float(coord[0]["value"][1]) == 1
             poll(counted, timeout=120, what="the ledger to count the one export of the sparse workload")
+            counted_at = time.time()
+            poll(lambda: _evaluated_since(stack, LEDGER_READERS, counted_at), timeout=150,
+                 what="the period rules to run after the ledger counted the sparse workload")
             time.sleep(3)  # one more ledger step: every rule of the group has recorded it
             at = time.time()
             failures, seen = [], 0

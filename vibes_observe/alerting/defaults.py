@@ -94,6 +94,17 @@ LEDGER_SDK_DROPPED = "vibes:sdk_dropped:increment"
 LEDGER_COLLECTOR = "vibes:{counter}:increment"
 #: Calendar-period cost so far (UTC): vibes:llm_cost_usd:day|week|month
 COST_PERIOD = "vibes:llm_cost_usd:{period}"
+#: The period's whole hours so far, recorded once per checkpoint interval (the only rules
+#: that read a whole period of the ledger), and per series the hour boundary it counts to.
+COST_PERIOD_CHECKPOINT = "vibes:llm_cost_usd:{period}_checkpoint"
+COST_PERIOD_CHECKPOINT_END = "vibes:llm_cost_usd:{period}_checkpoint_end"
+CHECKPOINT_INTERVAL = "1h"
+#: How far back a period rule finds the latest checkpoint: survives several missed
+#: checkpoint evaluations (a Prometheus restart keeps the recorded ones).
+CHECKPOINT_LOOKBACK = "6h"
+#: A checkpoint counts the hours that ended at least this long before it, so a ledger step
+#: still being written (a slow ledger evaluation) falls in the minutes the period rule adds.
+CHECKPOINT_MARGIN = "5m"
 BUDGET_LIMIT = "vibes:budget_usd:limit"
 BUDGET_SPENT = "vibes:budget_usd:spent"
 BUDGET_BURN = "vibes:budget_usd:burn_rate{window}"  # USD per second over a window

@@ -12,11 +12,14 @@ The counting choices (documented in docs/alerting.md, "How cost is counted"):
   UTC, "this week" since Monday 00:00 UTC, "this month" since the 1st 00:00 UTC;
   ``increase(x[1d])`` would be a rolling 24 h instead. PromQL ranges are constants,
   so the period rules sum aligned hour blocks and minute blocks masked by a period
-  index compared with the evaluation time (``@ end()``).
+  index compared with the evaluation time (``@ end()``). The whole hours come from an
+  hourly checkpoint (the only rule reading a whole month of the ledger, once an hour):
+  a period evaluation adds the minute blocks since the checkpoint's boundary.
 """
 
 from __future__ import annotations
 
+from vibes_observe import durations
 from vibes_observe.alerting import defaults
 
 #: How far back the ledger looks for a series' previous value. A series silent for
@@ -69,21 +72,55 @@ def _period_index(period: str, t: str) -> str:
     raise ValueError(f"unknown period {period!r}")
 
 
-def period_total(increments: str, period: str, keys: tuple[str, ...], fine_step_s: int = 60) -> str:
-    """Sum of ledger ``increments`` recorded in the current calendar period (UTC).
-
-    Whole hours of the period come from hour blocks, the current hour from
-    ``fine_step_s`` blocks (the ledger step, at most a minute), so the figure lags by
-    less than one block. Ranges are one millisecond short of the block so a sample on
-    a block boundary is counted once (Prometheus 2.x ranges include both ends).
-    """
+def _whole_hours(increments: str, period: str, margin_s: int) -> str:
+    """Per series, the sum of the hour blocks of the current calendar period that ended at
+    least ``margin_s`` before the evaluation (a range one millisecond short of the hour, so
+    a sample on a block boundary is counted once: Prometheus 2.x ranges include both ends)."""
     max_range = {"day": "1d", "week": "1w", "month": "31d"}[period]
     block_t = "vector(time() - 1)"  # a block (s-step, s] belongs to the period of s-1s
-    hours = (f"sum_over_time((sum_over_time({increments}[3599999ms]) and on() "
-             f"({_period_index(period, block_t)} == scalar({_period_index(period, _EVAL_TIME)})))"
-             f"[{max_range}:1h])")
+    shift = f" offset {margin_s}s" if margin_s else ""
+    return (f"sum_over_time((sum_over_time({increments}[3599999ms]) and on() "
+            f"({_period_index(period, block_t)} == scalar({_period_index(period, _EVAL_TIME)})))"
+            f"[{max_range}:1h]{shift})")
+
+
+def _checkpoint_boundary(margin_s: int) -> str:
+    """The last hour boundary at least ``margin_s`` old: where a checkpoint's hours end."""
+    return f"scalar(floor(vector(time() - {margin_s}) / 3600) * 3600)"
+
+
+def period_checkpoint(increments: str, period: str, keys: tuple[str, ...], margin_s: int) -> str:
+    """The current period's whole hours so far by ``keys``: the one read of a whole period of
+    the ledger, done once per checkpoint interval instead of by every period evaluation."""
+    return f"sum {by(keys)} ({_whole_hours(increments, period, margin_s)})"
+
+
+def period_checkpoint_end(checkpoint: str, margin_s: int) -> str:
+    """Per checkpoint series, the hour boundary it counts to. Recorded after the checkpoint in
+    the same group, from it: a checkpoint that failed leaves no newer boundary behind."""
+    return f"{checkpoint} * 0 + {_checkpoint_boundary(margin_s)}"
+
+
+def period_total(increments: str, period: str, keys: tuple[str, ...], *, fine_step_s: int,
+                 checkpoint: str, checkpoint_end: str, lookback: str) -> str:
+    """Sum of ledger ``increments`` recorded in the current calendar period (UTC).
+
+    The whole hours up to the latest checkpoint's boundary come from the checkpoint (if it is
+    from this period and within ``lookback``), everything after that boundary from
+    ``fine_step_s`` blocks (the ledger step, at most a minute), so the figure lags by less
+    than one block and a period evaluation reads hours of ledger, not the whole period.
+    Without a checkpoint in ``lookback`` only the blocks of the last ``lookback`` + 1 h count.
+    """
+    block_t = "vector(time() - 1)"
+    span_s = int(durations.seconds(lookback)) + 3600  # a checkpoint's boundary is ≤ 1 h before it
+    latest_end = f"max(last_over_time({checkpoint_end}[{lookback}] @ end()))"
+    boundary = f"scalar({latest_end} or ({_EVAL_TIME} - {span_s}))"
+    hours = (f"(last_over_time({checkpoint}[{lookback}]) and (last_over_time({checkpoint_end}[{lookback}])"
+             f" == {boundary})) and on() ({_period_index(period, f'vector({boundary})')} == "
+             f"scalar({_period_index(period, 'vector(time())')}))")
     fine = (f"sum_over_time((sum_over_time({increments}[{fine_step_s * 1000 - 1}ms]) and on() "
-            f"(floor(({block_t}) / 3600) == scalar(floor({_EVAL_TIME} / 3600))))[1h:{fine_step_s}s])")
+            f"({_period_index(period, block_t)} == scalar({_period_index(period, _EVAL_TIME)})) "
+            f"and on() (vector(time()) > {boundary}))[{span_s}s:{fine_step_s}s])")
     return (f'sum {by(keys)} (label_replace({hours}, "vibes_block", "hours", "", "") '
             f'or label_replace({fine}, "vibes_block", "minutes", "", ""))')
 
