@@ -62,15 +62,28 @@ def _service(component: Component, spec: ComponentSpec, place: ContainerPlacemen
         "logging": {"driver": "json-file", "options": {"max-size": limits.log_max_size,
                                                       "max-file": str(limits.log_max_file)}},
         "labels": {"vibes.config-hash": digest},
-        "ports": [f"{place.public_host}:{p}:{p}" for p in spec.published],
-        "volumes": ([f"{st.config / name}:{CONTAINER_CONF}:ro"] if spec.files else [])
+        "ports": [_published(place.public_host, p, spec.replicas) for p in spec.published],
+        "volumes": [f"{d}:{CONTAINER_CONF}:ro" for d in _config_dirs(spec, st)]
                    + ([f"{st.data / name}:{CONTAINER_DATA}/{name}"] if spec.data_volume else [])
                    + spec.volumes,
         "user": f"{os.getuid()}:{os.getgid()}",
     }
     if spec.env:
         body["environment"] = spec.env
+    if spec.replicas > 1:
+        body["deploy"] = {"replicas": spec.replicas}
     return body
+
+
+def _published(host: str, port: int, replicas: int) -> str:
+    """One published port; replicas take consecutive host ports (replica i on ``port + i``)."""
+    return f"{host}:{port}:{port}" if replicas == 1 else f"{host}:{port}-{port + replicas - 1}:{port}"
+
+
+def _config_dirs(spec: ComponentSpec, st: paths.StateLayout) -> list[Path]:
+    """The config directory its rendered files live in (its own, or one it shares with others)."""
+    return sorted({st.config / Path(p).relative_to(st.config).parts[0]
+                   for p in spec.files if Path(p).is_relative_to(st.config)})
 
 
 def render_compose(cfg: StackConfig, state_dir: Path | str) -> ComposePlan:

@@ -116,6 +116,8 @@ ShortName = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(re.mat
                                     "must be a short name (letters, digits, . _ -)")]
 MemorySize = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(re.match(r"^\d+[kmg]$", v)),
                                      "must be a memory size like 768m or 2g")]
+LokiMode = Annotated[str, _checked(lambda v: v in ("single", "simple-scalable"),
+                                   "must be single or simple-scalable")]
 FilePath = Annotated[str, _checked(lambda v: isinstance(v, str) and bool(v), "must be a path")]
 
 
@@ -170,6 +172,13 @@ class Ports(Section):
     victorialogs: Port
     loki: Port
     loki_grpc: Port
+    loki_write: Port
+    loki_backend: Port
+    loki_memberlist: Port
+    seaweedfs_s3: Port
+    seaweedfs_master: Port
+    seaweedfs_volume: Port
+    seaweedfs_filer: Port
     grafana: Port
     thanos_router_remote_write: Port
     thanos_router_grpc: Port
@@ -227,6 +236,17 @@ class CollectorSettings(Section):
 
 class VictoriaLogsSettings(Section):
     memory_limit_mib: PositiveInt
+
+
+class LokiReplicas(Section):
+    write: PositiveInt
+    read: PositiveInt
+    backend: PositiveInt
+
+
+class LokiSettings(Section):
+    mode: LokiMode           # compose: one process, or write/read/backend targets on an object store
+    replicas: LokiReplicas   # simple-scalable only: containers per target
 
 
 class JaegerSettings(Section):
@@ -422,6 +442,7 @@ class StackConfig(Section):
     sampling: Sampling
     collector: CollectorSettings
     victorialogs: VictoriaLogsSettings
+    loki: LokiSettings
     jaeger: JaegerSettings
     native_log_store: FileRotation
     trace_storage: TraceStorage
@@ -434,6 +455,22 @@ class StackConfig(Section):
     @classmethod
     def _alerting_as_given(cls, value: Any) -> Any:
         return value  # handed to vibes_observe.alerting.validate as written: it names its own keys
+
+    @model_validator(mode="after")
+    def _loki_replica_ports_free(self) -> StackConfig:
+        # simple-scalable: replica i of a Loki target publishes its target's port + i
+        if self.loki.mode != "simple-scalable":
+            return self
+        taken = {value: f"ports.{key}" for key, value in self.ports}
+        for target, key in components.loki.TARGET_PORT_KEYS.items():
+            first = getattr(self.ports, key)
+            for port in range(first + 1, first + getattr(self.loki.replicas, target)):
+                if port in taken or port > 65535:
+                    raise FieldError(f"loki.replicas.{target}", f"replica {port - first + 1} would publish port "
+                                     f"{port} (ports.{key} + {port - first}), "
+                                     + (f"already {taken[port]}" if port in taken else "not a valid port"))
+                taken[port] = f"loki.replicas.{target}"
+        return self
 
     @property
     def loopback(self) -> str:

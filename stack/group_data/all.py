@@ -27,8 +27,15 @@ ports = {
     "alertmanager": 9093,
     "alert_receiver": 9097,
     "victorialogs": 9428,   # native log database (HTTP: OTLP ingest, LogsQL queries, live tail)
-    "loki": 3100,
+    "loki": 3100,               # simple-scalable: the read target (what the CLI and Grafana query)
     "loki_grpc": 9095,
+    "loki_write": 3110,         # simple-scalable: the write target (the collector pushes here)
+    "loki_backend": 3120,       # simple-scalable: the backend target (compactor, ruler, scheduler)
+    "loki_memberlist": 7946,    # simple-scalable Loki: the ring's gossip among its targets (container network only)
+    "seaweedfs_s3": 8333,       # simple-scalable Loki's object store (S3 API, credentials required)
+    "seaweedfs_master": 9333,   # SeaweedFS also listens on each of its ports + 10000 (gRPC)
+    "seaweedfs_volume": 8380,
+    "seaweedfs_filer": 8388,
     "grafana": 3000,
     # fleet tiers (issue 11): Thanos' roles may share a host, so each role has its own ports
     "thanos_router_remote_write": 19291,   # where Prometheus remote-writes (the tier's write endpoint)
@@ -89,6 +96,15 @@ collector = {
 # (GOMEMLIMIT); its caches get half of it (-memory.allowedBytes).
 victorialogs = {
     "memory_limit_mib": 512,
+}
+
+# Loki in compose: "single" (one process, filesystem storage) or "simple-scalable": the write,
+# read and backend targets of the same image sharing one config, a memberlist ring and an S3
+# bucket on SeaweedFS (credentials generated on first deploy, 0600). Replicas: containers per
+# target (simple-scalable only; replica i publishes its target's port + i). stack/README.md "Logs tier".
+loki = {
+    "mode": "single",
+    "replicas": {"write": 1, "read": 1, "backend": 1},
 }
 
 # Jaeger (Badger): a soft Go heap limit (GOMEMLIMIT). Under load its heap otherwise grows to

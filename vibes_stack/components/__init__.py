@@ -7,7 +7,7 @@ deploy are loops over ``ALL``. A new component is one new module listed here.
 from __future__ import annotations
 
 from . import (alert_receiver, alertmanager, cassandra, collector, collector_agent, collector_gateway, gateway_watch,
-               grafana, jaeger, loki, prometheus, thanos, victorialogs)
+               grafana, jaeger, loki, prometheus, seaweedfs, thanos, victorialogs)
 from .base import Absent, Component, ComponentSpec, ContainerPlacement, HostPlacement, NativePlacement, Placement
 
 __all__ = ["ALL", "Absent", "Component", "ComponentSpec", "ContainerPlacement", "HostPlacement",
@@ -33,5 +33,5 @@ def ordered(components: list[Component]) -> tuple[Component, ...]:
 #: Components marked ``fleet_only`` (the collector tiers, Thanos, Cassandra) render only for an
 #: inventory host whose group data places them: a single host runs the rest.
 ALL = ordered([alert_receiver.COMPONENT, alertmanager.COMPONENT, cassandra.COMPONENT, jaeger.COMPONENT,
-               loki.COMPONENT, victorialogs.COMPONENT, collector.COMPONENT, *thanos.COMPONENTS, prometheus.COMPONENT,
+               seaweedfs.COMPONENT, loki.COMPONENT, *loki.COMPONENTS, victorialogs.COMPONENT, collector.COMPONENT, *thanos.COMPONENTS, prometheus.COMPONENT,
                collector_gateway.COMPONENT, gateway_watch.COMPONENT, collector_agent.COMPONENT, grafana.COMPONENT])

@@ -50,6 +50,7 @@ class ComponentSpec:
     published: list[int] = field(default_factory=list)       # ports published on the bind address
     volumes: list[str] = field(default_factory=list)         # beyond its config dir and data dir
     data_volume: bool = True                                 # <state>/data/<name> mounted at CONTAINER_DATA/<name>
+    replicas: int = 1                                        # containers of this service; replica i publishes port + i
 
     @property
     def config_hash(self) -> str:

@@ -10,7 +10,7 @@ from vibes_sdk import names
 
 from .. import collector_pricing as cp
 from .. import paths
-from . import victorialogs
+from . import loki, victorialogs
 from .base import SAFE_LOADER, Component, ComponentSpec, Placement, template, yaml_block
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _exporter(cfg: StackConfig, place: Placement, signal: str, i: int, t: Target
         return "prometheus", {"endpoint": f"{place.listen}:{ports.collector_prometheus}",
                               "enable_open_metrics": True, "resource_to_telemetry_conversion": {"enabled": False}}
     if t.kind == "loki" and place.available("loki"):
-        return "otlp_http/loki", {"endpoint": f"http://{place.reach('loki')}:{ports.loki}/otlp", **LOCAL, **queued}
+        return "otlp_http/loki", {"endpoint": loki.push_url(cfg, place) + "/otlp", **LOCAL, **queued}
     if t.kind == "loki":  # no Loki here: the native log database takes its place
         base = f"http://{place.reach(victorialogs.NAME)}:{ports.victorialogs}"
         notices.append(f"logs: Loki is absent, so logs go to VictoriaLogs ({base}), read with "
@@ -144,5 +144,5 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
         volumes=[f"{token}:{seen_token}:ro"] if auth and not place.native else [])
 
 
-COMPONENT = Component(NAME, spec, after=("jaeger", "loki", victorialogs.NAME), executables=("otelcol-vibes",),
+COMPONENT = Component(NAME, spec, after=("jaeger", loki.NAME, loki.WRITE, victorialogs.NAME), executables=("otelcol-vibes",),
                       memory_limit="512m")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from .. import paths
+from . import loki
 from .base import Absent, Component, ComponentSpec, Placement
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec | Absent:
            "GF_ANALYTICS_REPORTING_ENABLED": "false",
            "VIBES_PROMETHEUS_URL": f"http://{place.reach('prometheus')}:{ports.prometheus}",
            "VIBES_JAEGER_URL": f"http://{place.reach('jaeger')}:{ports.jaeger_query}",
-           "VIBES_LOKI_URL": f"http://{place.reach('loki')}:{ports.loki}",
+           "VIBES_LOKI_URL": loki.query_url(cfg, place),
            "VIBES_ALERTMANAGER_URL": f"http://{place.reach('alertmanager')}:{ports.alertmanager}"}
     common = dict(health_url=place.url(ports.grafana, "/api/health"), url=place.url(ports.grafana),
                   secrets=[password], published=[ports.grafana])
@@ -63,5 +64,5 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec | Absent:
         **common)
 
 
-COMPONENT = Component(NAME, spec, after=("prometheus", "jaeger", "loki", "alertmanager"),
+COMPONENT = Component(NAME, spec, after=("prometheus", "jaeger", loki.NAME, loki.READ, "alertmanager"),
                       executables=("grafana", "grafana-server"), optional=True, memory_limit="512m")

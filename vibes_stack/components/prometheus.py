@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _alerting, collector_agent, collector_gateway, thanos, victorialogs
+from . import _alerting, collector_agent, collector_gateway, loki, thanos, victorialogs
 from .base import Component, ComponentSpec, Placement, template
 
 if TYPE_CHECKING:
     from ..config import StackConfig
 
 NAME = "prometheus"
-SCRAPED = ("collector", "jaeger", "alertmanager", NAME, victorialogs.NAME, "loki")
+SCRAPED = ("collector", "jaeger", "alertmanager", NAME, victorialogs.NAME)
 #: a fleet's collector tiers: their own telemetry scraped like the collector's
 TIERS = (collector_agent.NAME, collector_gateway.NAME)
 #: a restarted gateway's remote-write WAL replays samples older than those its survivor already
@@ -29,7 +29,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     written_to = bool(place.placed(collector_gateway.NAME))  # gateways push their metrics (remote write)
     files = {config: template(
         "prometheus.yml.j2", intervals=cfg.intervals, ports=cfg.ports,
-        hosts={c: place.reach_all(c) for c in SCRAPED}, loki_enabled=place.available("loki"),
+        hosts={c: place.reach_all(c) for c in SCRAPED}, loki_targets=[f"{host}:{port}" for host, port in loki.scraped(cfg, place)],
         tier_collectors=[h for tier in TIERS for h in place.placed(tier)],
         out_of_order_window=OUT_OF_ORDER_WINDOW if written_to else None,
         victorialogs_enabled=victorialogs.wanted(cfg, place), paths={"prometheus_rules": seen_rules_dir},
