@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import jinja2
@@ -88,6 +89,18 @@ class Placement:
 
     def __init__(self, cfg: StackConfig, state: paths.StateLayout):
         self.cfg, self.state = cfg, state
+        self._minted: dict[str, str] = {}
+
+    def kept_secret(self, name: str, mint: Callable[[], str]) -> str:
+        """A generated secret a rendered file must contain: what this host keeps at ``secret(name)``,
+        else ``mint()`` once per placement (every component rendered with it gets the same); the
+        component lists the file so the deploy keeps it (0600) for every later render."""
+        if name not in self._minted:
+            try:
+                self._minted[name] = Path(self.secret(name)[0]).read_text()
+            except FileNotFoundError:
+                self._minted[name] = mint()
+        return self._minted[name]
 
     @property
     def native(self) -> bool:

@@ -2,14 +2,13 @@
 MinIO is AGPL). One ``weed server -s3`` (master, volume, filer and S3 gateway in one process).
 
 Its S3 identities file grants one identity, Loki's, with credentials generated on the first render
-and kept 0600 under the state's secrets (``S3Credentials.load_or_mint``): never a fixed password.
+and kept 0600 under the state's secrets (``Placement.kept_secret``): never a fixed password.
 """
 from __future__ import annotations
 
 import json
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .base import Absent, Component, ComponentSpec, Placement
@@ -31,22 +30,16 @@ class S3Credentials:
     secret_key: str
 
     @classmethod
-    def load_or_mint(cls, path: str) -> S3Credentials:
-        """The credentials kept at ``path``, or new random ones (the deploy writes them there, 0600).
-        Minted once per path per process, so every component rendered together gets the same."""
-        if path not in _minted:
-            try:
-                kept = json.loads(Path(path).read_text())
-                _minted[path] = cls(kept["access_key"], kept["secret_key"])
-            except FileNotFoundError:
-                _minted[path] = cls(secrets.token_hex(10).upper(), secrets.token_urlsafe(30))
-        return _minted[path]
+    def mint(cls) -> S3Credentials:
+        return cls(secrets.token_hex(10).upper(), secrets.token_urlsafe(30))
+
+    @classmethod
+    def from_json(cls, text: str) -> S3Credentials:
+        kept = json.loads(text)
+        return cls(kept["access_key"], kept["secret_key"])
 
     def to_json(self) -> str:
         return json.dumps({"access_key": self.access_key, "secret_key": self.secret_key}, indent=2) + "\n"
-
-
-_minted: dict[str, S3Credentials] = {}
 
 
 def wanted(cfg: StackConfig, place: Placement) -> bool:
@@ -55,7 +48,8 @@ def wanted(cfg: StackConfig, place: Placement) -> bool:
 
 
 def credentials(place: Placement) -> S3Credentials:
-    return S3Credentials.load_or_mint(place.secret(CREDENTIALS)[0])
+    """Loki's S3 credentials: generated on the first render, then read back from the state's secrets."""
+    return S3Credentials.from_json(place.kept_secret(CREDENTIALS, lambda: S3Credentials.mint().to_json()))
 
 
 def identities(creds: S3Credentials) -> str:
@@ -84,7 +78,7 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec | Absent:
     if not wanted(cfg, place):
         return Absent()
     creds = credentials(place)
-    kept, _ = place.secret(CREDENTIALS)
+    kept, _ = place.secret(CREDENTIALS)  # listed in its files: the deploy keeps what was minted
     config, seen_config = place.config_file(NAME, IDENTITIES)
     # the image's entrypoint takes the weed subcommand and flags; the container's own name is its address
     argv = server_args(cfg, address=place.reach(NAME), bind=place.listen, data_dir=place.data(NAME),

@@ -36,6 +36,11 @@ from vibes_stack.config import StackConfigError
     ({"exports": {"traces": [{"endpoint": "x"}]}}, "exports.traces[0].type: missing"),
     ({"binaries": {"tempo": "/bin/true"}}, "binaries.tempo: unknown component"),
     ({"victorialogs": {"memory_limit_mib": 0}}, "victorialogs.memory_limit_mib: 0 must be a positive integer"),
+    ({"loki": {"mode": "scalable"}}, "loki.mode: 'scalable' must be single or simple-scalable"),
+    ({"loki": {"replicas": {"read": 0}}}, "loki.replicas.read: 0 must be a positive integer"),
+    ({"loki": {"replicas": {"writers": 2}}}, "loki.replicas.writers: unknown key"),
+    ({"loki": {"mode": "simple-scalable", "replicas": {"write": 3}}, "ports": {"grafana": 3112}},
+     "loki.replicas.write: replica 3 would publish port 3112 (ports.loki_write + 2), already ports.grafana"),
 ])
 def test_bad_config_names_the_key(user, message):
     with pytest.raises(StackConfigError) as err:
