@@ -76,7 +76,8 @@ def endpoint(cfg: StackConfig, place: Placement) -> str:
 
 def spec(cfg: StackConfig, place: Placement) -> ComponentSpec | Absent:
     if not wanted(cfg, place):
-        return Absent()
+        return Absent("loki.mode: simple-scalable applies to compose only (Loki cannot be built here); "
+                      "natively logs go to VictoriaLogs" if cfg.loki.mode == "simple-scalable" else None)
     creds = credentials(place)
     kept, _ = place.secret(CREDENTIALS)  # listed in its files: the deploy keeps what was minted
     config, seen_config = place.config_file(NAME, IDENTITIES)

@@ -189,3 +189,4 @@ def test_native_mode_ignores_the_setting(tmp_path):
     plan = render_native(config.build(SCALABLE), tmp_path, bins)
     assert not set(plan.components) & {*TARGET_SERVICES, seaweedfs.NAME}
     assert "victorialogs" in plan.components
+    assert any(n.startswith("loki.mode: simple-scalable applies to compose only") for n in plan.notices)
