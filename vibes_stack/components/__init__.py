@@ -33,5 +33,6 @@ def ordered(components: list[Component]) -> tuple[Component, ...]:
 #: Components marked ``fleet_only`` (the collector tiers, Thanos, Cassandra) render only for an
 #: inventory host whose group data places them: a single host runs the rest.
 ALL = ordered([alert_receiver.COMPONENT, alertmanager.COMPONENT, cassandra.COMPONENT, jaeger.COMPONENT,
-               seaweedfs.COMPONENT, loki.COMPONENT, *loki.COMPONENTS, victorialogs.COMPONENT, collector.COMPONENT, *thanos.COMPONENTS, prometheus.COMPONENT,
+               seaweedfs.COMPONENT, loki.COMPONENT, *loki.COMPONENTS, victorialogs.COMPONENT, collector.COMPONENT,
+               *thanos.COMPONENTS, prometheus.COMPONENT,
                collector_gateway.COMPONENT, gateway_watch.COMPONENT, collector_agent.COMPONENT, grafana.COMPONENT])

@@ -144,5 +144,5 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
         volumes=[f"{token}:{seen_token}:ro"] if auth and not place.native else [])
 
 
-COMPONENT = Component(NAME, spec, after=("jaeger", loki.NAME, loki.WRITE, victorialogs.NAME), executables=("otelcol-vibes",),
-                      memory_limit="512m")
+COMPONENT = Component(NAME, spec, after=("jaeger", loki.NAME, loki.WRITE, victorialogs.NAME),
+                      executables=("otelcol-vibes",), memory_limit="512m")

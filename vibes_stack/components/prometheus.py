@@ -29,7 +29,8 @@ def spec(cfg: StackConfig, place: Placement) -> ComponentSpec:
     written_to = bool(place.placed(collector_gateway.NAME))  # gateways push their metrics (remote write)
     files = {config: template(
         "prometheus.yml.j2", intervals=cfg.intervals, ports=cfg.ports,
-        hosts={c: place.reach_all(c) for c in SCRAPED}, loki_targets=[f"{host}:{port}" for host, port in loki.scraped(cfg, place)],
+        hosts={c: place.reach_all(c) for c in SCRAPED},
+        loki_targets=[f"{host}:{port}" for host, port in loki.scraped(cfg, place)],
         tier_collectors=[h for tier in TIERS for h in place.placed(tier)],
         out_of_order_window=OUT_OF_ORDER_WINDOW if written_to else None,
         victorialogs_enabled=victorialogs.wanted(cfg, place), paths={"prometheus_rules": seen_rules_dir},

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 NAME = "seaweedfs"
 BUCKET = "loki"                     # the bucket Loki's chunks, index and rules live in
 IDENTITY = "loki"                   # the identity the identities file grants
+# Admin: weed creates the bucket on Loki's first write (seen with 4.48); Loki never creates buckets
 ACTIONS = ("Admin", "Read", "List", "Tagging", "Write")
 CREDENTIALS = "s3_credentials.json"  # its secret file: {"access_key", "secret_key"}
 IDENTITIES = "s3.json"

@@ -120,7 +120,8 @@ def test_loki_authenticates_with_what_the_identities_file_grants(plan, services,
 
 def test_credentials_are_generated_never_fixed_and_kept(tmp_path):
     def creds(state):
-        s3 = yaml.safe_load(_file(render_compose(config.build(SCALABLE), state), "/loki.yaml"))["common"]["storage"]["s3"]
+        rendered = _file(render_compose(config.build(SCALABLE), state), "/loki.yaml")
+        s3 = yaml.safe_load(rendered)["common"]["storage"]["s3"]
         return s3["access_key_id"], s3["secret_access_key"]
     first, other = creds(tmp_path / "a"), creds(tmp_path / "b")
     assert first[0] != other[0] and first[1] != other[1]
@@ -172,7 +173,8 @@ def test_replicas_scale_each_target_on_consecutive_ports(tmp_path):
     doc = yaml.safe_load(_file(render_compose(cfg, tmp_path), "/loki.yaml"))
     assert doc["common"]["replication_factor"] == 3
     # each replica of a target writes under its own hostname in the target's data dir
-    assert "${HOSTNAME}" in doc["common"]["path_prefix"] and "-config.expand-env=true" in services["loki-write"]["command"]
+    assert "${HOSTNAME}" in doc["common"]["path_prefix"]
+    assert "-config.expand-env=true" in services["loki-write"]["command"]
 
 
 def test_prometheus_scrapes_every_target(plan, services):
