@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from vibes_stack import binaries, config, deploy, fleet, paths, pyinfra_run, supervisor
+from vibes_observe.dashboards import DASHBOARDS, prometheus_targets, substitute
 from vibes_stack.components import thanos
 
 from . import tier_load
@@ -28,7 +29,7 @@ from .hosts import Cluster
 from .inventory import write_inventory
 from .metrics_tier import FIGURES, instant
 from .remote_write import LOAD_METRIC, SteadyLoad
-from .system import pids_in_netns, wait_for
+from .system import ClusterError, pids_in_netns, wait_for
 
 # the example inventory's groups (stack/inventories/cluster_example.py) over the harness' hosts; s1 and
 # s2 are the metrics, traces and alerting hosts at once (a host in several groups runs the union)
@@ -302,6 +303,29 @@ def test_the_cli_answers_against_the_cluster_endpoints(cluster: Cluster, deploye
     answered = cost_today()
     FIGURES["fleet: `vibes observe cost` of the demo (today)"] = f"${answered:.6f} (the app priced ${spent:.6f})"
     assert answered == pytest.approx(spent)
+
+
+def test_every_dashboard_query_answers_through_thanos_query(cluster: Cluster, deployed: fleet.Fleet,
+                                                           demo_sent: dict[str, Any]):
+    """The dashboards, unchanged, on the tier's query API: every Prometheus panel query evaluates, and the
+    Cost dashboard's Today shows what the app priced."""
+    url = _query_url(cluster, deployed, 0)
+    grafana = {"$__rate_interval": "1m", "$__interval": "1m", "$__interval_ms": "60000", "$__range": "1h",
+               "$service": demo_sent["service"], "$model": ".*", "$agent": ".*", "$cost_center": ".*",
+               "$session": ".*"}
+    refused, answered = [], {}
+    at = time.time()
+    for slug in DASHBOARDS:
+        for panel, target in prometheus_targets(slug):
+            expr = substitute(target["expr"], grafana)
+            try:
+                answered[(slug, panel["title"], target["refId"])] = instant(url, expr, at)
+            except ClusterError as exc:  # refused (HTTP 4xx/5xx or an error answer), naming the URL
+                refused.append(f"{slug} / {panel['title']} / {target['refId']}: {exc}\n    {expr}")
+    assert not refused, "\n".join(refused)
+    assert answered  # the walk found the queries (and Today below is one of them)
+    today = answered[("cost", "Today", "A")]
+    assert list(today.values()) == [pytest.approx(demo_sent["cost_usd"])], today
 
 
 def test_a_budget_alert_notifies_once_through_the_alertmanager_pair(cluster: Cluster, deployed: fleet.Fleet,

@@ -30,7 +30,8 @@ import vibes_sdk as vibes
 from vibes_observe import datasources
 from vibes_observe.alerting import defaults as d
 from vibes_observe.durations import seconds as duration_seconds
-from vibes_observe.dashboards import DASHBOARDS, render
+from vibes_observe import dashboards
+from vibes_observe.dashboards import DASHBOARDS, prometheus_targets, render
 
 A, B, U = "vt-dash-a", "vt-dash-b", "vt-dash-unpriced"
 # USD per 1M tokens. Cache reads cost the same as input for A, so cost = in*1 + out*2.
@@ -190,12 +191,9 @@ def expectations(service: str, cost_center: str, avg_all: float, now: float) -> 
 
 
 def substitute(expr: str, service: str) -> str:
-    values = {"$__rate_interval": "5m", "$__interval": "5m", "$__interval_ms": "300000", "$__range": "1h",
-              "$service": service,
-              "$model": ".*", "$agent": ".*", "$cost_center": ".*"}
-    for var in sorted(values, key=len, reverse=True):
-        expr = expr.replace(var, values[var])
-    return expr
+    return dashboards.substitute(expr, {"$__rate_interval": "5m", "$__interval": "5m", "$__interval_ms": "300000",
+                                        "$__range": "1h", "$service": service,
+                                        "$model": ".*", "$agent": ".*", "$cost_center": ".*"})
 
 
 def _run_round(session, swarm, durations: list[float]) -> None:
@@ -379,20 +377,17 @@ def panel_results(stack, service: str, at: float, failures: list[str]):
     A query Prometheus refuses is added to ``failures``."""
     query = prometheus_query(stack)
     for slug in DASHBOARDS:
-        for panel in json.loads(render(slug))["panels"]:
-            for target in panel.get("targets", []):
-                if (target.get("datasource") or {}).get("uid") != datasources.PROMETHEUS_UID:
-                    continue
-                key = (slug, panel["title"], target["refId"])
-                expr = substitute(target["expr"], service)
-                step_s = duration_seconds(target.get("interval") or "0s", allow_zero=True)
-                try:
-                    result = (_grafana_range_sum(stack, expr, int(step_s), at) if step_s >= 3600
-                              else query(expr, at))
-                except urllib.error.HTTPError as exc:  # Prometheus refused to evaluate it
-                    failures.append(f"{key}: HTTP {exc.code} {exc.read().decode()[:300]}\n    query: {expr}")
-                    continue
-                yield key, expr, result
+        for panel, target in prometheus_targets(slug):
+            key = (slug, panel["title"], target["refId"])
+            expr = substitute(target["expr"], service)
+            step_s = duration_seconds(target.get("interval") or "0s", allow_zero=True)
+            try:
+                result = (_grafana_range_sum(stack, expr, int(step_s), at) if step_s >= 3600
+                          else query(expr, at))
+            except urllib.error.HTTPError as exc:  # Prometheus refused to evaluate it
+                failures.append(f"{key}: HTTP {exc.code} {exc.read().decode()[:300]}\n    query: {expr}")
+                continue
+            yield key, expr, result
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from vibes_observe import datasources
-from vibes_observe.dashboards import DASHBOARDS, render
+from vibes_observe import dashboards
+from vibes_observe.dashboards import DASHBOARDS, prometheus_targets, render
 from vibes_sdk import names
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,15 +33,8 @@ def panels(slug: str) -> list[dict]:
     return [p for p in model(slug)["panels"] if p["type"] != "row"]
 
 
-def prom_targets(slug: str) -> list[tuple[dict, dict]]:
-    return [(p, t) for p in panels(slug) for t in p.get("targets", [])
-            if (t.get("datasource") or {}).get("uid") == datasources.PROMETHEUS_UID]
-
-
 def substitute(expr: str) -> str:
-    for var in sorted(SUBSTITUTIONS, key=len, reverse=True):
-        expr = expr.replace(var, SUBSTITUTIONS[var])
-    return expr
+    return dashboards.substitute(expr, SUBSTITUTIONS)
 
 
 def test_all_six_dashboards_are_committed_and_current():
@@ -146,7 +140,7 @@ def test_every_metric_a_panel_queries_exists():
                  "day_of_month", "by", "or", "and", "on", "le", "job", "max_over_time", "offset", "unless",
                  "receiver", "exporter"}
     for slug in DASHBOARDS:
-        for p, t in prom_targets(slug):
+        for p, t in prometheus_targets(slug):
             expr = re.sub(r'"[^"]*"', '""', t["expr"])  # drop string literals
             expr = re.sub(r"\$__\w+", "", expr)  # Grafana's range variables
             expr = re.sub(r"\{[^}]*\}", "", expr)  # drop matchers
@@ -163,7 +157,7 @@ def test_every_prometheus_query_parses_with_promtool(tmp_path):
     if not Path(promtool).exists():
         pytest.fail("promtool is not installed: dashboard queries cannot be checked", pytrace=False)
     rules = [{"record": f"check:{slug.replace('-', '_')}:{i}", "expr": substitute(t["expr"])}
-             for slug in DASHBOARDS for i, (_, t) in enumerate(prom_targets(slug))]
+             for slug in DASHBOARDS for i, (_, t) in enumerate(prometheus_targets(slug))]
     assert len(rules) > 60
     path = tmp_path / "dashboard-queries.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
