@@ -6,11 +6,10 @@ never mistaken for ours. ``<component>.hash`` records the config hash it was sta
 a differing hash is what makes the deploy restart it.
 
 CLI (what the pyinfra operations run on the target host):
-  python -m vibes_stack.supervisor start|stop|restart --spec FILE   (prints a JSON report, see ``report``;
-                                                                    on failure the reason on stderr, exit 1)
   python -m vibes_stack.supervisor up --spec FILE [--spec FILE …]   (starts or restarts each that needs it, see
                                                                     ``up``; a report per component)
-  python -m vibes_stack.supervisor probe --run-dir DIR --component NAME   (prints JSON)
+  python -m vibes_stack.supervisor stop --spec FILE                 (a JSON report, see ``report``)
+  On failure the reason on stderr, exit 1.
 """
 from __future__ import annotations
 
@@ -291,11 +290,6 @@ def _reap(pid: int) -> None:
         pass
 
 
-def restart(spec: dict[str, Any]) -> int:
-    stop(spec["run_dir"], spec["name"])
-    return start(spec)
-
-
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -327,38 +321,20 @@ def read_reports(stdout_lines: Iterable[str]) -> list[dict[str, Any]]:
     return reports
 
 
-def read_report(stdout_lines: Iterable[str]) -> dict[str, Any] | None:
-    """The first report among an operation's stdout lines (None when it has none)."""
-    return next(iter(read_reports(stdout_lines)), None)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m vibes_stack.supervisor")
-    p.add_argument("action", choices=("start", "stop", "restart", "probe", "up"))
+    p.add_argument("action", choices=("up", "stop"))
     p.add_argument("--spec", action="append", default=[], help="a process spec (up: several)")
-    p.add_argument("--run-dir")
-    p.add_argument("--component")
     args = p.parse_args(argv)
-    if args.action == "probe":
-        print(json.dumps(probe(args.run_dir, args.component)))
-        return 0
     try:
         if args.action == "up":
             for line in up([load_spec(path) for path in args.spec]):
                 print(line)
             return 0
         if len(args.spec) != 1:
-            p.error(f"{args.action}: one --spec")
+            p.error("stop: one --spec")
         spec = load_spec(args.spec[0])
-        if args.action == "stop":
-            print(report(spec["name"], "stopped" if stop(spec["run_dir"], spec["name"]) else "not running"))
-        else:
-            t0 = time.monotonic()
-            if args.action == "restart":
-                pid, action = restart(spec), "restarted"
-            else:
-                pid, action = start(spec), "started"
-            print(report(spec["name"], action, pid, time.monotonic() - t0))
+        print(report(spec["name"], "stopped" if stop(spec["run_dir"], spec["name"]) else "not running"))
     except ComponentFailed as exc:  # the reason alone: the deploy shows it as the operation's error
         print(exc, file=sys.stderr)
         return 1

@@ -131,8 +131,8 @@ def test_serial_passes_follow_each_other_in_time(tmp_path):
 
 def test_supervisor_report_is_read_back_from_an_operations_stdout():
     line = supervisor.report("jaeger", "restarted", 1234, 0.44)
-    assert supervisor.read_report(["starting…", line]) == {
-        "component": "jaeger", "action": "restarted", "pid": 1234, "seconds": 0.4}
-    assert supervisor.read_report(["jaeger: healthy", "{}", "[1, 2]"]) is None
+    assert supervisor.read_reports(["starting…", line]) == [{
+        "component": "jaeger", "action": "restarted", "pid": 1234, "seconds": 0.4}]
+    assert supervisor.read_reports(["jaeger: healthy", "{}", "[1, 2]"]) == []
     with pytest.raises(ValueError, match="'exploded'"):
         supervisor.report("jaeger", "exploded")
