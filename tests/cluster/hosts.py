@@ -145,11 +145,11 @@ class Cluster:
         """
         return run(in_netns(host.netns, argv), input=input, timeout=timeout)
 
-    def spawn(self, host: Host, argv: list[str], *, log: Path) -> subprocess.Popen:
+    def spawn(self, host: Host, argv: list[str], *, log: Path, cwd: str | None = None) -> subprocess.Popen:
         """Start a long-running ``argv`` inside ``host``; teardown kills it at the latest."""
         with log.open("ab") as out:
             child = subprocess.Popen(in_netns(host.netns, argv), stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, env={"PATH": SBIN_PATH})
+                                     stderr=subprocess.STDOUT, env={"PATH": SBIN_PATH}, cwd=cwd)
         self._children.append(child)
         return child
 

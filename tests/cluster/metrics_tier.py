@@ -3,8 +3,8 @@
 Rendering is the registry's (vibes_stack/components/thanos.py, alertmanager.py: each host's
 ``HostPlacement`` with the tier's peers, exactly what a fleet deploy renders); this module only writes
 the files, starts each process inside its host, waits until it is ready and measures it (start time,
-RSS). Here each role has hosts of its own, and the rulers share one state dir path by a private mount
-(the fleet deploy of the same components: tests/cluster/test_fleet.py).
+RSS). Here each role has hosts of its own (the fleet deploy of the same components:
+tests/cluster/test_fleet.py).
 """
 from __future__ import annotations
 
@@ -70,12 +70,7 @@ class Process:
     ready_url: str
     files: Mapping[str, str] = field(default_factory=dict)  # path → content
     dirs: tuple[str, ...] = ()
-
-
-def ruler_root(cluster: Cluster) -> Path:
-    """The one state dir path every ruler sees (thanos.rule: aligned evaluations): on real hosts simply
-    the same path; here, where hosts share a filesystem, each ruler's own dir mounted there privately."""
-    return cluster.spec.state_root / "ruler-root"
+    cwd: str | None = None
 
 
 def render(cluster: Cluster, cfg: StackConfig) -> list[Process]:
@@ -89,11 +84,11 @@ def render(cluster: Cluster, cfg: StackConfig) -> list[Process]:
         if component == "alert-receiver":
             continue  # started by the test with its own --file
         for host in cluster.group(group):
-            node = Node(host.name, host.address, ruler_root(cluster) if group == "rulers" else host.state_dir)
+            node = Node(host.name, host.address, host.state_dir)
             place = components.HostPlacement(cfg, node.layout, bins, address=host.address, peers=peers)
             spec = registry[component].spec(cfg, place)
             processes.append(Process(component, node, tuple(spec.argv), spec.health_url, spec.files,
-                                     tuple(spec.dirs)))
+                                     tuple(spec.dirs), spec.cwd or None))
     return processes
 
 
@@ -181,23 +176,14 @@ class Tier:
 
     def start(self, process: Process) -> Started:
         host = self.cluster.host(process.node.name)
-        seen_at = process.node.state_dir  # where the process sees its state; the host's own dir holds it
-
-        def on_host(path: str) -> Path:
-            return host.state_dir / Path(path).relative_to(seen_at)
-
         for directory in process.dirs:
-            on_host(directory).mkdir(parents=True, exist_ok=True)
+            Path(directory).mkdir(parents=True, exist_ok=True)
         for path, text in process.files.items():
-            on_host(path).parent.mkdir(parents=True, exist_ok=True)
-            on_host(path).write_text(text)
-        argv = list(process.argv)
-        if seen_at != host.state_dir:  # a private mount of the host's dir at the shared path (same pid)
-            seen_at.mkdir(parents=True, exist_ok=True)
-            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    'mount --bind "$0" "$1" && shift && exec "$@"', str(host.state_dir), str(seen_at), *argv]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text)
         began = time.monotonic()
-        popen = self.cluster.spawn(host, argv, log=host.state_dir / f"{process.role}.log")
+        popen = self.cluster.spawn(host, list(process.argv), log=host.state_dir / f"{process.role}.log",
+                                   cwd=process.cwd)
         def ready() -> bool:
             if popen.poll() is not None:
                 raise ClusterError(f"{process.role} on {host.name} exited")

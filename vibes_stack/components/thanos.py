@@ -20,6 +20,7 @@ Every listener binds the host's own address (Thanos defaults to 0.0.0.0).
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING
 
 from ..errors import StackConfigError
@@ -129,13 +130,14 @@ def rule_files(cfg: StackConfig, place: Placement) -> dict[str, str]:
 
 def rule(cfg: StackConfig, place: Placement) -> ComponentSpec:
     rules_dir, seen_rules_dir = place.config_file(RULE, "rules")
-    data = place.data(RULE)
+    root = str(place.state.root)
     # Prometheus' rule manager offsets a group's evaluations by a hash of (rule file path, group name),
-    # and thanos rule reads its files from a copy under its data dir: rulers whose state dirs have the
-    # same path evaluate at the same instants, so query's chain dedup is 1:1 (at different offsets the
-    # merge took a second replica's ledger increments too: 13 steps for 12). Real hosts share the
-    # inventory's vibes_state_dir path.
-    args = ["rule", f"--data-dir={data}", f"--rule-file={seen_rules_dir}/*.yml",
+    # and `thanos rule` evaluates a copy, <data dir>/.tmp-rules/<strategy>/<rule file as given>. Both are
+    # given relative to the state root, its working directory, so every ruler evaluates at the same
+    # instants whatever its host's state dir path, and query's chain dedup is 1:1 (at different offsets
+    # the merge took a second replica's ledger increments too: 13 steps for 12, and a doubled Today).
+    data, rule_glob = os.path.relpath(place.data(RULE), root), os.path.relpath(seen_rules_dir, root)
+    args = ["rule", f"--data-dir={data}", f"--rule-file={rule_glob}/*.yml",
             # groups carry their own interval (the ledger's); the rest use the stack's evaluation interval
             f"--eval-interval={cfg.intervals.evaluation}", f"--tsdb.retention={cfg.retention.metrics}",
             f'--label={RULE_REPLICA_LABEL}="{place.listen}"', f"--alert.label-drop={RULE_REPLICA_LABEL}",
@@ -143,7 +145,7 @@ def rule(cfg: StackConfig, place: Placement) -> ComponentSpec:
             *(f"--alertmanagers.url={alertmanager_url(cfg, h)}" for h in place.reach_all(ALERTMANAGER))]
     files = {f"{rules_dir}/{name}": text for name, text in sorted(rule_files(cfg, place).items())}
     return _spec(cfg, place, RULE, args, files=files, dirs=[str(place.state.data / RULE), rules_dir],
-                 pruned_dirs=[rules_dir])
+                 pruned_dirs=[rules_dir], cwd=root)
 
 
 def _tier_error(message: str) -> StackConfigError:

@@ -2,6 +2,7 @@
 each host's HostPlacement with the tier's peers as an inventory places them (no processes started)."""
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 
@@ -27,13 +28,13 @@ def cfg() -> config.StackConfig:
 
 
 def _render(cfg, root: Path, peers=ROLES) -> dict[str, list[components.ComponentSpec]]:
-    """component → its spec on each of its hosts (rulers share one state dir path, as on real hosts)."""
+    """component → its spec on each of its hosts, each host with a state dir of its own."""
     by_role: dict[str, list[components.ComponentSpec]] = {}
     for component, addresses in peers.items():
         if component == "alert-receiver":
             continue
         for address in addresses:
-            state = StateLayout(root / ("ruler" if component == thanos.RULE else address))
+            state = StateLayout(root / address)
             place = components.HostPlacement(cfg, state, BINARIES, address=address, peers=peers)
             by_role.setdefault(component, []).append(REGISTRY[component].spec(cfg, place))
     return by_role
@@ -92,11 +93,17 @@ def test_rulers_load_the_single_host_rule_files_and_send_to_every_alertmanager(c
         assert _flags(ruler, "query") == [thanos.query_url(cfg, a) for a in ROLES[thanos.QUERY]]
 
 
-def test_rulers_with_the_same_state_dir_path_load_the_same_rule_file_paths(cfg, tmp_path):
-    # the rule manager offsets a group's evaluations by a hash of its file path: same path, same instants
+def test_rulers_name_their_rule_files_alike_whatever_their_state_dir_path(cfg, tmp_path):
+    # the rule manager offsets a group's evaluations by a hash of its file path (thanos rule: its copy
+    # under the data dir): the same path string on every ruler, the same instants, a 1:1 dedup
     rulers = _render(cfg, tmp_path)[thanos.RULE]
-    assert len({tuple(sorted(r.files)) for r in rulers}) == 1
-    assert len({tuple(_flags(r, "data-dir")) for r in rulers}) == 1
+    assert len({r.cwd for r in rulers}) == len(rulers)  # different state dirs
+    assert len({(tuple(_flags(r, "data-dir")), tuple(_flags(r, "rule-file"))) for r in rulers}) == 1
+    for ruler in rulers:  # relative to its own state dir, they name its own data dir and rule files
+        (data,), (rule_glob,) = _flags(ruler, "data-dir"), _flags(ruler, "rule-file")
+        assert not Path(data).is_absolute() and not Path(rule_glob).is_absolute()
+        assert str(Path(ruler.cwd) / data) in ruler.dirs
+        assert sorted(fnmatch.filter(ruler.files, str(Path(ruler.cwd) / rule_glob))) == sorted(ruler.files)
 
 
 def test_alertmanagers_gossip_with_each_other_and_deliver_to_the_receiver(cfg, tmp_path):
