@@ -9,31 +9,30 @@ from typing import Any, Callable, Sequence
 
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from vibes_sdk._internal import guard
+from vibes_sdk._internal import guard, otlp_wire
 from vibes_sdk._internal.bounds import QueueBudget, chunks, log_size, span_size
 
 
-def _encodes(encode: Callable[[Any], Any], batch: Any) -> bool:
+def _encodes(serialize: Callable[[Any], bytes], batch: Any) -> bool:
     try:
-        encode(batch).SerializePartialToString()
+        serialize(batch)
         return True
     except Exception:  # noqa: BLE001 - a value protobuf refuses (range, bad UTF-8, ...)
         return False
 
 
-def _without_unencodable(items: Sequence[Any], encode: Callable[[Any], Any]) -> list[Any]:
+def _without_unencodable(items: Sequence[Any], serialize: Callable[[Any], bytes]) -> list[Any]:
     """``items`` less those that cannot be encoded, found by bisection (log2 n encodes)."""
-    if _encodes(encode, items):
+    if _encodes(serialize, items):
         return list(items)
     if len(items) == 1:
         return []
     mid = len(items) // 2
-    return _without_unencodable(items[:mid], encode) + _without_unencodable(items[mid:], encode)
+    return _without_unencodable(items[:mid], serialize) + _without_unencodable(items[mid:], serialize)
 
 
 class _CountingExporter:
@@ -59,7 +58,7 @@ class _CountingExporter:
         raise NotImplementedError
 
     @staticmethod
-    def _encode(batch: Any) -> Any:
+    def _serialize(batch: Any) -> bytes:
         raise NotImplementedError
 
     def disarm(self) -> None:
@@ -100,8 +99,8 @@ class _CountingExporter:
                 return True
         except Exception as exc:  # noqa: BLE001
             guard.suppressed(f"{self.signal} export", exc, self.signal)
-        if not _encodes(self._encode, chunk):
-            good = _without_unencodable(chunk, self._encode)
+        if not _encodes(self._serialize, chunk):
+            good = _without_unencodable(chunk, self._serialize)
             guard.count_drop(self.signal, "unencodable", len(chunk) - len(good))
             if not good:
                 return True
@@ -129,7 +128,7 @@ class CountingSpanExporter(_CountingExporter, SpanExporter):
     _success = SpanExportResult.SUCCESS
     _failure = SpanExportResult.FAILURE
     _size = staticmethod(span_size)
-    _encode = staticmethod(encode_spans)
+    _serialize = staticmethod(otlp_wire.encode_spans)
 
 
 class CountingLogExporter(_CountingExporter):
@@ -137,7 +136,11 @@ class CountingLogExporter(_CountingExporter):
     _success = LogRecordExportResult.SUCCESS
     _failure = LogRecordExportResult.FAILURE
     _size = staticmethod(log_size)
-    _encode = staticmethod(encode_logs)
+    _serialize = staticmethod(lambda batch: encode_logs(batch).SerializePartialToString())
+
+
+def _serialize_metrics(data: MetricsData) -> bytes:
+    return encode_metrics(data).SerializePartialToString()
 
 
 def _points(data: MetricsData) -> list[tuple[int, int, int, Any]]:
@@ -185,9 +188,9 @@ class CountingMetricExporter(MetricExporter):
             return MetricExportResult.SUCCESS
         if self._send(metrics_data, timeout_millis, **kwargs):
             return MetricExportResult.SUCCESS
-        if not _encodes(encode_metrics, metrics_data):
+        if not _encodes(_serialize_metrics, metrics_data):
             points = _points(metrics_data)
-            good = _without_unencodable(points, lambda keep: encode_metrics(_subset(metrics_data, keep)))
+            good = _without_unencodable(points, lambda keep: _serialize_metrics(_subset(metrics_data, keep)))
             guard.count_drop("metrics", "unencodable", len(points) - len(good))
             metrics_data = _subset(metrics_data, good)
             if not good or self._send(metrics_data, timeout_millis, **kwargs):

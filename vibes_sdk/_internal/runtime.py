@@ -51,6 +51,7 @@ from vibes_sdk._internal.exporters import (
 )
 from vibes_sdk._internal.instruments import CumulativeCounter, Instruments, LabelSet, views
 from vibes_sdk._internal.loghandler import OtelLogHandler, console_handler
+from vibes_sdk._internal.otlp_http import OtlpHttpSpanExporter
 from vibes_sdk._internal.processors import (
     SDK_SCOPE,
     ForeignGenAiCost,
@@ -147,9 +148,8 @@ class Runtime:
             downstream.add_span_processor(proc)
         span_exporters = []
         if "otlp" in cfg.traces_exporter:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            span_exporters.append(OTLPSpanExporter(endpoint=signal_endpoint(cfg, "traces"),
-                                                   headers=signal_headers(cfg, "traces"), timeout=cfg.export_timeout))
+            span_exporters.append(OtlpHttpSpanExporter(signal_endpoint(cfg, "traces"), signal_headers(cfg, "traces"),
+                                                       cfg.export_timeout))
         if "console" in cfg.traces_exporter:
             span_exporters.append(ConsoleSpanExporter())
         if "zipkin" in cfg.traces_exporter:
