@@ -94,6 +94,7 @@ demo: venv ## send a demo agent workload to the running stack
 bench: venv ## SDK overhead vs bare OTel; with OTLP export on a mocked OpenAI call vs peers; CLI start-up (needs the stack)
 	$(PY) bench/bench_sdk.py
 	$(PY) bench/bench_export.py
+	$(PY) bench/bench_span_export.py
 	$(PY) bench/bench_cli.py
 
 bench-stack: venv ## the native stack: start, RSS idle/loaded, freshness, span and log-record ingest knees (telemetrygen), SDK push rate

@@ -202,16 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE))
     import peers
 
-    port_file = Path(tempfile.mkdtemp()) / "port"
-    receiver = subprocess.Popen([sys.executable, str(HERE / "otlp_receiver.py"), str(port_file)])
+    import otlp_receiver
+
+    receiver, endpoint = otlp_receiver.start()
     workers: dict[str, subprocess.Popen] = {}
     try:
-        deadline = time.monotonic() + 30
-        while not port_file.exists() or not port_file.read_text():
-            if time.monotonic() > deadline:
-                raise SystemExit("the OTLP receiver did not start")
-            time.sleep(0.05)
-        endpoint = f"http://127.0.0.1:{port_file.read_text()}"
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
         chosen = CONTENDERS if not args.only else ("plain", *args.only.split(","))
         for name in [c for c in CONTENDERS if c in chosen]:

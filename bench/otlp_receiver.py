@@ -2,16 +2,20 @@
 with the contenders): decodes every request and counts spans, log records and metric
 points per service. ``GET /counts`` answers ``{service: {"spans": n, "logs": n, "points": n}}``.
 
-Usage: python bench/otlp_receiver.py PORT_FILE   (writes the port it listens on)
+Usage: python bench/otlp_receiver.py PORT_FILE   (writes the port it listens on); from a bench, ``start()``
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import tempfile
 import threading
+import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
@@ -77,6 +81,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+
+def start() -> tuple[subprocess.Popen, str]:
+    """One receiver in its own process: (the process, its base URL) once it listens."""
+    port_file = Path(tempfile.mkdtemp()) / "port"
+    receiver = subprocess.Popen([sys.executable, __file__, str(port_file)])
+    deadline = time.monotonic() + 30
+    while not port_file.exists() or not port_file.read_text():
+        if time.monotonic() > deadline or receiver.poll() is not None:
+            receiver.kill()
+            raise SystemExit("the OTLP receiver did not start")
+        time.sleep(0.05)
+    return receiver, f"http://127.0.0.1:{port_file.read_text()}"
 
 
 def main(port_file: str) -> None:
