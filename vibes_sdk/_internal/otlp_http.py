@@ -16,6 +16,7 @@ import os
 import random
 import threading
 import time
+import urllib.parse
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -37,6 +38,12 @@ def _setting(env: Mapping[str, str], name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def _shown(url: str) -> str:
+    """The endpoint as log lines may show it: without user:password@."""
+    scheme, netloc, path, query, fragment = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((scheme, netloc.rpartition("@")[2], path, query, fragment))
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("retry-after", "").strip()
     try:
@@ -49,6 +56,7 @@ class OtlpHttpSpanExporter(SpanExporter):
     def __init__(self, endpoint: str, headers: Mapping[str, str], timeout: float,
                  env: Mapping[str, str] = os.environ) -> None:
         self._endpoint = endpoint
+        self._shown = _shown(endpoint)
         self._timeout = timeout
         self._done = threading.Event()
         self._session = requests.Session()
@@ -85,10 +93,12 @@ class OtlpHttpSpanExporter(SpanExporter):
                 response = self._session.post(self._endpoint, data=data, allow_redirects=False,
                                               timeout=max(deadline - time.monotonic(), 0.001))
             except _CONNECTION_ERRORS as err:
-                failure = f"{type(err).__name__}"
+                failure = type(err).__name__
+                if attempt == 0:
+                    backoff = 0.0  # most often a pooled connection the collector closed: a new one at once
             except Exception as err:  # noqa: BLE001 - a bad URL, a closed session: not worth a retry
                 guard.warn_once(f"otlp-traces:{type(err).__name__}", "vibes_sdk: span export to %s failed: %s",
-                                self._endpoint, err)
+                                self._shown, err)
                 return False
             else:
                 if 200 <= response.status_code < 400:
@@ -96,13 +106,13 @@ class OtlpHttpSpanExporter(SpanExporter):
                 failure = f"HTTP {response.status_code}"
                 if response.status_code not in RETRYABLE:
                     guard.warn_once(f"otlp-traces:{failure}", "vibes_sdk: span export to %s refused: %s %s",
-                                    self._endpoint, failure, response.text[:200])
+                                    self._shown, failure, response.text[:200])
                     return False
                 asked = _retry_after(response)
                 backoff = backoff if asked is None else asked
             if attempt + 1 == MAX_ATTEMPTS or backoff > deadline - time.monotonic() or self._done.wait(backoff):
                 guard.warn_once(f"otlp-traces-gave-up:{failure}", "vibes_sdk: span export to %s failed (%s) "
-                                "until its timeout or shutdown", self._endpoint, failure)
+                                "until its timeout or shutdown", self._shown, failure)
                 return False
         return False
 

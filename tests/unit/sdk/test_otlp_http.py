@@ -165,3 +165,17 @@ def test_shutdown_cuts_a_backoff_short(spans):
         assert len(sink.received) == 1
     finally:
         sink.close()
+
+
+def test_a_refusal_is_logged_once_without_the_endpoints_credentials(spans, caplog):
+    sink = Scripted((418, {}))
+    url = sink.url.replace("http://", "http://user:s3cret-pass@")
+    try:
+        with caplog.at_level(logging.WARNING, logger="vibes_sdk"):
+            for _ in range(2):
+                assert _export(url, spans) is SpanExportResult.FAILURE
+    finally:
+        sink.close()
+    assert len(sink.received) == 2  # sent (the credentials as basic auth), refused each time
+    (line,) = [r.getMessage() for r in caplog.records if "418" in r.getMessage()]
+    assert sink.url in line and "s3cret" not in line
