@@ -83,7 +83,6 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-
 def start() -> tuple[subprocess.Popen, str]:
     """One receiver in its own process: (the process, its base URL) once it listens."""
     port_file = Path(tempfile.mkdtemp()) / "port"

@@ -32,13 +32,17 @@ def _value_size(value: Any) -> int:
     return _SCALAR
 
 
+def plain_attributes(attrs: Any) -> Any:
+    """A span's attributes as a mapping cheap to walk: they are a BoundedAttributes (behind a
+    read-only proxy), whose items() walks key by key in Python; its public copy() is one C-level
+    dict copy."""
+    return attrs.copy() if hasattr(attrs, "copy") else attrs
+
+
 def _attrs_size(attrs: Any) -> int:
     size = 0
     if attrs:
-        # A span's attributes are a BoundedAttributes (behind a read-only proxy), whose
-        # items() walks key by key in Python; its public copy() is one C-level dict copy.
-        plain = attrs.copy() if hasattr(attrs, "copy") else attrs
-        for key, value in plain.items():  # a plain loop: this runs for every span ended
+        for key, value in plain_attributes(attrs).items():  # a plain loop: this runs for every span ended
             size += len(key) + (len(value) if type(value) is str else _value_size(value))
     return size
 

@@ -18,6 +18,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from vibes_sdk._internal import guard
+from vibes_sdk._internal.bounds import plain_attributes
 
 _SMALL = [bytes((i,)) for i in range(128)]
 _fixed64 = struct.Struct("<Q").pack
@@ -79,10 +80,7 @@ def _attributes(tag: bytes, attributes: Any, cache: dict[Any, bytes]) -> list[by
     if not attributes:
         return []
     out = []
-    # a span's attributes are a BoundedAttributes (behind a read-only proxy), whose items() walks
-    # key by key in Python; its public copy() is one C-level dict copy
-    plain = attributes.copy() if hasattr(attributes, "copy") else attributes
-    for key, value in plain.items():
+    for key, value in plain_attributes(attributes).items():
         kind = type(value)
         hashed = (tag, key, kind, value) if kind in _CACHED else None
         encoded = cache.get(hashed) if hashed is not None else None
